@@ -43,6 +43,65 @@ def get(name: str, root: str | os.PathLike[str] | None = None, **kwargs: Any) ->
     return cls(root=root, **kwargs)
 
 
+def prepare(
+    name: str,
+    root: str | os.PathLike[str] | None = None,
+    render_if_missing: bool = False,
+    *,
+    reduced: bool = False,
+    workers: int | None = None,
+) -> GroundTruthData:
+    """Like :func:`get`, but renders the offline stand-in when no data file is present.
+
+    The render is logged (and recorded in the data set's ``provenance``), so a run on rendered
+    data is never mistaken for one on the official file. ``reduced`` renders the small grid
+    (for smoke tests); it has no effect when a file is already present. ``scream_dsprites``
+    still needs the Scream image (``disentbench data download scream``): it cannot be rendered.
+    """
+    import logging
+
+    from disentbench.datasets import paths
+    from disentbench.errors import UserError
+
+    if name not in REGISTRY:
+        raise UserError(f"unknown data set {name!r}; expected one of {', '.join(REGISTRY)}")
+    src = paths.source(name)
+    if render_if_missing and paths.find(src.name, root) is None:
+        target = paths.default_path(src.name, root)
+        logging.getLogger(__name__).warning(
+            "no %s data file under %s; rendering the offline stand-in%s to %s (provenance will say "
+            "'rendered')",
+            src.name,
+            paths.data_root(root),
+            " (reduced grid)" if reduced else "",
+            target,
+        )
+        render(src.name, target, reduced=reduced, workers=workers)
+    return get(name, root=root)
+
+
+def render(
+    source_name: str,
+    path: str | os.PathLike[str],
+    *,
+    reduced: bool = False,
+    workers: int | None = None,
+    progress: bool = True,
+) -> Any:
+    """Render the offline stand-in of ``dsprites`` or ``shapes3d`` to the file ``path``."""
+    from disentbench.errors import UserError
+
+    if source_name == "dsprites":
+        from disentbench.datasets.render.dsprites import render_dsprites
+
+        return render_dsprites(path, reduced=reduced, workers=workers, progress=progress)
+    if source_name == "shapes3d":
+        from disentbench.datasets.render.shapes3d import render_shapes3d
+
+        return render_shapes3d(path, reduced=reduced, workers=workers, progress=progress)
+    raise UserError(f"no renderer for {source_name!r}; renderable: dsprites, shapes3d")
+
+
 __all__ = [
     "REGISTRY",
     "GroundTruthData",
@@ -51,4 +110,6 @@ __all__ = [
     "get",
     "index_to_factors",
     "names",
+    "prepare",
+    "render",
 ]

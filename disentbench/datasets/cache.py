@@ -1,0 +1,142 @@
+"""Pixel caches shared by every process on a machine (issue item 6).
+
+The source files are compressed (dSprites npz) or chunked (HDF5); decoding them per process
+would hold one private copy of the pixels per Ray worker. Instead the first load writes the pixels
+once, as a plain ``.npy`` file (bit-packed for dSprites, raw uint8 otherwise), and every process
+``np.memmap``s it read-only, so all of them share the same page-cache pages.
+
+A cache is keyed by its source file's size and modification time (nanoseconds), so a replaced
+source file is never served stale; caches of an older version of the same file are removed when
+a new one is written. Caches are written atomically (``atomic_path``) under an advisory lock,
+so concurrent first loads build the cache once and never see a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from disentbench.io import atomic_path, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+#: Bump when the layout of a cache file changes.
+CACHE_VERSION = 1
+
+
+def source_key(path: Path) -> str:
+    """Identity of a source file's content as far as the file system tells: size and mtime."""
+    st = path.stat()
+    return f"v{CACHE_VERSION}-{st.st_size}-{st.st_mtime_ns}"
+
+
+def cache_dir_for(path: Path) -> Path:
+    """Directory for the caches of ``path``: beside it, or the user cache if that is read-only."""
+    if os.access(path.parent, os.W_OK):
+        return path.parent
+    from disentbench.datasets.paths import data_root
+
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    fallback = data_root() / "cache" / digest
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def cache_path(path: Path, kind: str, suffix: str = ".npy") -> Path:
+    """Cache file of kind ``kind`` for the current version of ``path``."""
+    return cache_dir_for(path) / f".{path.name}.{source_key(path)}.{kind}{suffix}"
+
+
+@contextlib.contextmanager
+def _locked(lock_file: Path) -> Iterator[None]:
+    """An exclusive advisory lock (released on exit, also when the process dies)."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_stale(path: Path, kind: str, suffix: str, keep: Path) -> None:
+    """Delete caches of older versions of ``path`` (processes that map them keep their pages)."""
+    for old in keep.parent.glob(f".{path.name}.v*.{kind}{suffix}"):
+        if old != keep:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def ensure_npy(path: Path, kind: str, build: Callable[[Path], None]) -> Path:
+    """The ``.npy`` cache of ``kind`` for ``path``, built by ``build(tmp_path)`` if missing.
+
+    ``build`` writes a complete ``.npy`` file at the path it is given (e.g. with
+    ``np.lib.format.open_memmap``); it is renamed into place only when ``build`` returns.
+    """
+    target = cache_path(path, kind)
+    if target.is_file():
+        return target
+    with _locked(target.parent / f".{path.name}.lock"):
+        if target.is_file():  # built by another process while we waited
+            return target
+        log.info("building %s cache of %s (once per machine) at %s", kind, path, target)
+        with atomic_path(target) as tmp:
+            build(tmp)
+            make_readable(tmp)
+        _remove_stale(path, kind, ".npy", target)
+    return target
+
+
+def make_readable(path: Path) -> None:
+    """Give a freshly written data file the usual ``0o666 & ~umask`` mode (``mkstemp`` uses 0600),
+    so other users and processes of the machine can share it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def open_memmap(path: Path) -> np.ndarray:
+    """A read-only memory map of a cache ``.npy`` file."""
+    return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
+def cached_json(path: Path, kind: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A small JSON fact about ``path`` (e.g. its checksum), computed once per file version."""
+    target = cache_path(path, kind, suffix=".json")
+    if target.is_file():
+        try:
+            with open(target, encoding="utf-8") as fh:
+                return json.load(fh)
+        except (OSError, ValueError):
+            pass  # unreadable cache: recompute below
+    value = compute()
+    write_json_atomic(target, value)
+    _remove_stale(path, kind, ".json", target)
+    return value
+
+
+def sha256_of(path: Path, chunk: int = 1 << 22) -> str:
+    """Hex SHA-256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_blob_sha1_of(path: Path, chunk: int = 1 << 22) -> str:
+    """``git hash-object`` of a file (the checksum GitHub-hosted files are known by)."""
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
