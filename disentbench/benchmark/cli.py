@@ -1,0 +1,213 @@
+"""``disentbench run | resume | status | export`` (issue 5 §3, §4).
+
+``run`` keeps a copy of the study file and of its flags in the results directory, so
+``disentbench resume RESULTS`` can continue an interrupted study with nothing else given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from disentbench.errors import UserError
+
+STUDY_COPY = "study.yaml"
+OPTIONS_COPY = "run_options.json"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the study commands to the top-level parser."""
+    run = subparsers.add_parser(
+        "run",
+        help="run a study on Ray Tune (embedded local Ray, or a cluster with --address)",
+        description="Run every trial of a study file that has no record yet in the results directory.",
+    )
+    run.add_argument("study", help="study file (YAML), e.g. configs/smoke.yaml")
+    run.add_argument("--results", help="results directory (default: results/<study name>)")
+    _add_run_flags(run)
+    run.add_argument("--dry-run", action="store_true", help="print the trials and their count; run nothing")
+    run.set_defaults(handler=_cmd_run)
+
+    resume = subparsers.add_parser(
+        "resume",
+        help="continue an interrupted study from its results directory",
+        description="Re-run the study recorded in RESULTS/study.yaml with the flags of the first run "
+        "(flags given here override them); finished trials are not retrained.",
+    )
+    resume.add_argument("results", help="results directory of an earlier `disentbench run`")
+    _add_run_flags(resume)
+    resume.set_defaults(handler=_cmd_resume)
+
+    status = subparsers.add_parser("status", help="done / failed / pending counts of a results directory")
+    status.add_argument("results", help="results directory")
+    status.add_argument("--top", type=int, default=5, help="how many slowest trials to list (default 5)")
+    status.set_defaults(handler=_cmd_status)
+
+    export = subparsers.add_parser("export", help="write the results table as parquet or csv")
+    export.add_argument("results", help="results directory")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.add_argument("--out", help="output file (default: RESULTS/results.<format>)")
+    export.set_defaults(handler=_cmd_export)
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", help="join an existing Ray cluster: 'auto' or HOST:PORT")
+    parser.add_argument(
+        "--cpus-per-trial", type=float, help="CPUs per trial (default: the study's resources)"
+    )
+    parser.add_argument(
+        "--gpus-per-trial", type=float, help="GPUs per trial; fractions share a GPU (e.g. 0.25)"
+    )
+    parser.add_argument("--max-concurrent", type=int, help="at most this many trials at once")
+    parser.add_argument("--max-failures", type=int, help="retries of a failed trial (default: the study's)")
+    parser.add_argument(
+        "--storage", help="Ray storage path for checkpoints: absolute path or URI (default: RESULTS/ray)"
+    )
+    parser.add_argument(
+        "--data-root", help="data folder on every node (default: $DISENTBENCH_DATA or the user data dir)"
+    )
+    parser.add_argument("--retry-failed", action="store_true", help="re-run trials whose record says failed")
+
+
+_OPTION_FIELDS = (
+    "address",
+    "cpus_per_trial",
+    "gpus_per_trial",
+    "max_concurrent",
+    "max_failures",
+    "storage",
+    "data_root",
+    "retry_failed",
+)
+
+
+def _options(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> Any:
+    from disentbench.benchmark.runner import RunOptions
+
+    values = dict(saved or {})
+    for name in _OPTION_FIELDS:
+        value = getattr(args, name, None)
+        if value not in (None, False):
+            values[name] = value
+    for name in ("cpus_per_trial", "gpus_per_trial"):
+        if values.get(name) is not None and values[name] < 0:
+            raise UserError(f"--{name.replace('_', '-')}: expected a number ≥ 0, got {values[name]}")
+    for name in ("max_concurrent",):
+        if values.get(name) is not None and values[name] < 1:
+            raise UserError(f"--{name.replace('_', '-')}: expected an integer ≥ 1, got {values[name]}")
+    if values.get("max_failures") is not None and values["max_failures"] < 0:
+        raise UserError(f"--max-failures: expected an integer ≥ 0, got {values['max_failures']}")
+    return RunOptions(**{k: v for k, v in values.items() if k in _OPTION_FIELDS})
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from disentbench.benchmark.study import load_study
+
+    study = load_study(args.study)
+    options = _options(args)
+    results = Path(args.results) if args.results else Path("results") / study.name
+    if args.dry_run:
+        return _dry_run(study, results)
+    results.mkdir(parents=True, exist_ok=True)
+    copy = results / STUDY_COPY
+    if not copy.exists() or copy.resolve() != Path(args.study).resolve():
+        shutil.copyfile(args.study, str(copy) + ".part")
+        os.replace(str(copy) + ".part", copy)
+    from disentbench.io import write_json_atomic
+
+    saved = {k: v for k, v in vars(options).items() if k != "retry_failed"}
+    write_json_atomic(results / OPTIONS_COPY, saved)
+    return _execute(study, results, options)
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from disentbench.benchmark.study import load_study
+
+    results = Path(args.results)
+    copy = results / STUDY_COPY
+    if not copy.is_file():
+        raise UserError(
+            f"{results}: no {STUDY_COPY}; expected a results directory written by `disentbench run`"
+        )
+    saved: dict[str, Any] = {}
+    if (results / OPTIONS_COPY).is_file():
+        saved = json.loads((results / OPTIONS_COPY).read_text())
+    return _execute(load_study(copy), results, _options(args, saved))
+
+
+def _execute(study: Any, results: Path, options: Any) -> int:
+    from disentbench.benchmark.runner import run_study
+
+    summary = run_study(study, results, options)
+    print(
+        f"study {study.name}: {summary.completed} completed, {summary.failed} failed, "
+        f"{summary.pending} pending of {summary.total} (ran {summary.ran} trial(s) now)"
+    )
+    if summary.failed:
+        print(f"some trials failed; see `disentbench status {results}`")
+    print(f"results: {results.resolve()}  (records in {results.resolve() / 'records'})")
+    return summary.exit_code
+
+
+def _dry_run(study: Any, results: Path) -> int:
+    from disentbench.results.records import existing_records
+
+    specs = study.trials()
+    records = existing_records(results)
+    print(f"{'model_num':>9}  {'dataset':<16} {'method':<13} {'hyperparameter':<22} {'seed':>4}  trial_id")
+    for spec in specs:
+        number = "-" if spec.model_num is None else str(spec.model_num)
+        hyper = f"{spec.hyperparameter}={spec.strength:g}"
+        mark = "  [recorded]" if spec.trial_id in records else ""
+        columns = f"{number:>9}  {spec.dataset:<16} {spec.method:<13} {hyper:<22} {spec.seed:>4}"
+        print(f"{columns}  {spec.trial_id}{mark}")
+    done = sum(1 for spec in specs if spec.trial_id in records)
+    print(f"{len(specs)} trials ({done} already recorded in {results}, {len(specs) - done} to run)")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from disentbench.benchmark.study import load_study
+    from disentbench.results.records import existing_records, records_dir
+
+    results = Path(args.results)
+    if not records_dir(results).is_dir() and not (results / STUDY_COPY).is_file():
+        raise UserError(f"{results}: not a results directory (no records/ and no {STUDY_COPY})")
+    records = existing_records(results)
+    if (results / STUDY_COPY).is_file():
+        study = load_study(results / STUDY_COPY)
+        ids = [spec.trial_id for spec in study.trials()]
+        print(f"study {study.name} ({results})")
+    else:
+        ids = sorted(records)
+        print(f"results {results} (no study copy; counting records only)")
+    done = [records[i] for i in ids if i in records and records[i]["status"] == "completed"]
+    failed = [records[i] for i in ids if i in records and records[i]["status"] == "failed"]
+    pending = [i for i in ids if i not in records]
+    print(f"  done {len(done)}   failed {len(failed)}   pending {len(pending)}   total {len(ids)}")
+    slowest = sorted(done, key=lambda r: r["timings"].get("wall_seconds") or 0.0, reverse=True)[: args.top]
+    if slowest:
+        print("slowest trials (wall / train / eval seconds):")
+        for r in slowest:
+            t = r["timings"]
+            print(
+                f"  {r['trial_id']}  {t.get('wall_seconds') or 0:.1f} / {t.get('train_seconds') or 0:.1f}"
+                f" / {t.get('eval_seconds') or 0:.1f}"
+            )
+    if failed:
+        print("failed trials:")
+        for r in failed:
+            print(f"  {r['trial_id']}: {r.get('error')}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from disentbench.results.table import export
+
+    path = export(args.results, args.format, args.out)
+    print(f"wrote {path}")
+    return 0

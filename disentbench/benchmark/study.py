@@ -1,0 +1,411 @@
+"""Study files: YAML -> a validated, typed :class:`Study` -> the grid of :class:`TrialSpec`.
+
+A study file is plain data (STYLE.md §5). Loading checks every field and fails with a
+``UserError`` naming the file, the field and the expected values before anything runs. The
+grid follows the reference's sweep order and model numbering (study.md §3.1)::
+
+    model_num = 1800·dataset + 300·method + 50·h + seed
+
+with the data-set index taken from the reference's list (``REFERENCE_DATASETS``), the method
+index from the study order of ``disentbench.models.METHODS`` and ``h`` the position of the
+strength in the method's reference grid. A trial outside the reference grid (a strength the
+study did not sweep, a seed ≥ 50, a data set it did not use) has ``model_num = None``.
+
+Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds``)::
+
+    study: smoke                      # name; also the default results folder results/<study>
+    datasets: [dsprites_full]         # names from disentbench.datasets.names()
+    methods:                          # name -> list of strengths, or "reference" (its 6 values)
+      beta_vae: [1, 4]
+      factor_vae: reference
+    seeds: 3                          # an int n (seeds 0..n-1) or a list of ints
+    training: {steps: 300000, batch_size: 64, checkpoint_every: 10000, eval_batches: 1000}
+    evaluation:
+      preset: paper                   # metric preset, passed to metrics.evaluate
+      metrics: all                    # "all" or a list of metric names
+      representations: [mean, sampled]
+      seeds: reference                # evaluation-seed policy (metrics.evaluate ``seeds``)
+      sklearn_semantics: modern
+    resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from disentbench.errors import UserError
+
+#: The reference study's data-set order (study.md §3.1); the index is the model-number block.
+REFERENCE_DATASETS: tuple[str, ...] = (
+    "dsprites_full",
+    "color_dsprites",
+    "noisy_dsprites",
+    "scream_dsprites",
+    "smallnorb",
+    "cars3d",
+    "shapes3d",
+)
+#: Models per data set, per method and per strength in the reference numbering.
+DATASET_BLOCK, METHOD_BLOCK, STRENGTH_BLOCK = 1800, 300, 50
+
+REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
+SKLEARN_SEMANTICS: tuple[str, ...] = ("modern", "reference")
+#: Evaluation-seed policies: ``reference`` = the fixed seeds of ``dlib_reproduce`` for every
+#: model (study.md §3.2); ``per_model`` = seeds derived from the model's seed (dlib_reproduce_jmlr).
+EVAL_SEED_POLICIES: tuple[str, ...] = ("reference", "per_model")
+
+_TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources")
+_TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches")
+_EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics")
+_RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures")
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodInfo:
+    """What the study needs to know about a method: its swept parameter and reference grid."""
+
+    name: str
+    index: int
+    hyperparameter: str
+    reference_grid: tuple[float, ...]
+    fixed: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Resources:
+    """Ray resources per trial and the fault policy (issue 5 §3)."""
+
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    max_concurrent: int | None = None
+    max_failures: int = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialSpec:
+    """One model to train and evaluate: everything that determines its result.
+
+    ``trial_id`` is derived from the result-determining fields only (not the study name, nor
+    ``checkpoint_every``), so the same model in a re-run or another study gets the same id.
+    """
+
+    study: str
+    dataset: str
+    method: str
+    hyperparameter: str
+    strength: float
+    params: Mapping[str, Any]
+    seed: int
+    steps: int
+    batch_size: int
+    eval_batches: int
+    checkpoint_every: int
+    preset: str
+    metrics: tuple[str, ...] | None
+    representations: tuple[str, ...]
+    eval_seeds: str
+    sklearn_semantics: str
+    model_num: int | None
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that determine the trial's result, as canonical JSON-able data."""
+        return {
+            "dataset": self.dataset,
+            "method": self.method,
+            "params": dict(sorted(self.params.items())),
+            "seed": self.seed,
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "eval_batches": self.eval_batches,
+            "preset": self.preset,
+            "metrics": list(self.metrics) if self.metrics is not None else None,
+            "representations": list(self.representations),
+            "eval_seeds": self.eval_seeds,
+            "sklearn_semantics": self.sklearn_semantics,
+        }
+
+    @property
+    def trial_id(self) -> str:
+        """Stable, readable id: ``<dataset>.<method>.<strength>.s<seed>.<hash of identity>``."""
+        blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(blob.encode()).hexdigest()[:10]
+        return f"{self.dataset}.{self.method}.{self.strength:g}.s{self.seed}.{digest}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full spec as plain data (the record's ``spec`` field)."""
+        out = dataclasses.asdict(self)
+        out["params"] = dict(self.params)
+        out["metrics"] = list(self.metrics) if self.metrics is not None else None
+        out["representations"] = list(self.representations)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrialSpec:
+        """Inverse of :meth:`to_dict` (used inside Ray workers, which receive plain data)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in fields}
+        kwargs["metrics"] = tuple(kwargs["metrics"]) if kwargs.get("metrics") is not None else None
+        kwargs["representations"] = tuple(kwargs["representations"])
+        kwargs["params"] = dict(kwargs["params"])
+        return cls(**kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """A validated study file."""
+
+    name: str
+    path: str
+    datasets: tuple[str, ...]
+    methods: tuple[tuple[str, tuple[float, ...]], ...]
+    seeds: tuple[int, ...]
+    steps: int
+    batch_size: int
+    eval_batches: int
+    checkpoint_every: int
+    preset: str
+    metrics: tuple[str, ...] | None
+    representations: tuple[str, ...]
+    eval_seeds: str
+    sklearn_semantics: str
+    resources: Resources
+
+    def trials(self) -> list[TrialSpec]:
+        """The grid in the reference's sweep order: data set, method, strength, seed."""
+        infos = method_infos()
+        specs = []
+        for dataset in self.datasets:
+            for method, strengths in self.methods:
+                info = infos[method]
+                for strength in strengths:
+                    params = {**dict(info.fixed), info.hyperparameter: strength}
+                    for seed in self.seeds:
+                        specs.append(
+                            TrialSpec(
+                                study=self.name,
+                                dataset=dataset,
+                                method=method,
+                                hyperparameter=info.hyperparameter,
+                                strength=strength,
+                                params=params,
+                                seed=seed,
+                                steps=self.steps,
+                                batch_size=self.batch_size,
+                                eval_batches=self.eval_batches,
+                                checkpoint_every=self.checkpoint_every,
+                                preset=self.preset,
+                                metrics=self.metrics,
+                                representations=self.representations,
+                                eval_seeds=self.eval_seeds,
+                                sklearn_semantics=self.sklearn_semantics,
+                                model_num=model_number(dataset, info, strength, seed),
+                            )
+                        )
+        return specs
+
+
+def method_infos() -> dict[str, MethodInfo]:
+    """The study view of ``disentbench.models.METHODS`` (the one method registry)."""
+    from disentbench.models import METHODS
+
+    infos = {}
+    for index, (name, spec) in enumerate(METHODS.items()):
+        infos[name] = MethodInfo(
+            name=name,
+            index=index,
+            hyperparameter=spec.hyperparameter,
+            reference_grid=tuple(float(v) for v in spec.grid),
+            fixed=dict(spec.fixed),
+        )
+    return infos
+
+
+def model_number(dataset: str, method: MethodInfo, strength: float, seed: int) -> int | None:
+    """The reference's model number (study.md §3.1), or None outside the reference grid."""
+    if dataset not in REFERENCE_DATASETS or not 0 <= seed < STRENGTH_BLOCK:
+        return None
+    grid = [float(v) for v in method.reference_grid]
+    if float(strength) not in grid:
+        return None
+    h = grid.index(float(strength))
+    return (
+        DATASET_BLOCK * REFERENCE_DATASETS.index(dataset)
+        + METHOD_BLOCK * method.index
+        + STRENGTH_BLOCK * h
+        + seed
+    )
+
+
+class _Checker:
+    """Field-by-field validation that names the file and the field in every error."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, field: str, message: str) -> UserError:
+        return UserError(f"{self.path}: field '{field}': {message}")
+
+    def mapping(self, field: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(field, f"expected a mapping with keys {', '.join(allowed)}, got {value!r}")
+        unknown = [k for k in value if k not in allowed]
+        if unknown:
+            raise self.fail(
+                f"{field}.{unknown[0]}" if field else str(unknown[0]),
+                f"unknown key; expected one of {', '.join(allowed)}",
+            )
+        return dict(value)
+
+    def integer(self, field: str, value: Any, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(field, f"expected an integer ≥ {minimum}, got {value!r}")
+        return value
+
+    def number(self, field: str, value: Any, minimum: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
+            raise self.fail(field, f"expected a number ≥ {minimum:g}, got {value!r}")
+        return float(value)
+
+    def choice(self, field: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
+        if value not in allowed:
+            raise self.fail(field, f"got {value!r}; expected one of {', '.join(allowed)}")
+        return value
+
+    def string_list(self, field: str, value: Any, allowed: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.fail(field, f"expected a non-empty list of {', '.join(allowed)}, got {value!r}")
+        for i, item in enumerate(value):
+            self.choice(f"{field}[{i}]", item, allowed)
+        if len(set(value)) != len(value):
+            raise self.fail(field, f"duplicate entries in {value!r}")
+        return tuple(value)
+
+
+def load_study(path: str | os.PathLike[str]) -> Study:
+    """Read and validate a study file; raise ``UserError`` naming file and field on bad input."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read study file {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_study(data, str(path))
+
+
+def parse_study(data: Any, path: str = "<study>") -> Study:
+    """Validate already-parsed YAML data into a :class:`Study` (see the module docstring)."""
+    from disentbench import datasets as dataset_registry
+    from disentbench.metrics import METRIC_NAMES, PRESETS
+
+    check = _Checker(path)
+    top = check.mapping("", data, _TOP_KEYS)
+    if not top:
+        raise check.fail("study", "the file is empty; expected a mapping with keys " + ", ".join(_TOP_KEYS))
+    for key in ("study", "datasets", "methods", "seeds"):
+        if key not in top:
+            raise check.fail(key, "missing (required)")
+
+    name = top["study"]
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\ ") or name.startswith("."):
+        raise check.fail("study", f"expected a non-empty name without spaces or slashes, got {name!r}")
+
+    datasets = check.string_list("datasets", top["datasets"], dataset_registry.names())
+
+    infos = method_infos()
+    raw_methods = top["methods"]
+    if not isinstance(raw_methods, Mapping) or not raw_methods:
+        raise check.fail("methods", f"expected a mapping of method name -> strengths, got {raw_methods!r}")
+    methods = []
+    for method, strengths in raw_methods.items():
+        check.choice(f"methods.{method}", method, list(infos))
+        field = f"methods.{method}"
+        if strengths == "reference":
+            values = infos[method].reference_grid
+        elif isinstance(strengths, list) and strengths:
+            values = tuple(check.number(f"{field}[{i}]", v, 0.0) for i, v in enumerate(strengths))
+            if len(set(values)) != len(values):
+                raise check.fail(field, f"duplicate strengths in {strengths!r}")
+        else:
+            raise check.fail(
+                field,
+                f"expected a non-empty list of non-negative {infos[method].hyperparameter} values "
+                f"or 'reference', got {strengths!r}",
+            )
+        methods.append((method, values))
+    # Keep the registry's study order whatever the file's order, so the sweep order is stable.
+    methods.sort(key=lambda item: infos[item[0]].index)
+
+    raw_seeds = top["seeds"]
+    if isinstance(raw_seeds, int) and not isinstance(raw_seeds, bool):
+        seeds = tuple(range(check.integer("seeds", raw_seeds, 1)))
+    elif isinstance(raw_seeds, list) and raw_seeds:
+        seeds = tuple(check.integer(f"seeds[{i}]", s, 0) for i, s in enumerate(raw_seeds))
+        if len(set(seeds)) != len(seeds):
+            raise check.fail("seeds", f"duplicate seeds in {raw_seeds!r}")
+    else:
+        raise check.fail("seeds", f"expected a count ≥ 1 or a non-empty list of integers, got {raw_seeds!r}")
+
+    training = check.mapping("training", top.get("training"), _TRAINING_KEYS)
+    steps = check.integer("training.steps", training.get("steps", 300_000), 1)
+    batch_size = check.integer("training.batch_size", training.get("batch_size", 64), 1)
+    eval_batches = check.integer("training.eval_batches", training.get("eval_batches", 1000), 0)
+    checkpoint_every = check.integer(
+        "training.checkpoint_every", training.get("checkpoint_every", max(1, min(10_000, steps // 4))), 1
+    )
+
+    evaluation = check.mapping("evaluation", top.get("evaluation"), _EVALUATION_KEYS)
+    preset = check.choice("evaluation.preset", evaluation.get("preset", "paper"), list(PRESETS))
+    raw_metrics = evaluation.get("metrics", "all")
+    metrics = (
+        None if raw_metrics == "all" else check.string_list("evaluation.metrics", raw_metrics, METRIC_NAMES)
+    )
+    representations = check.string_list(
+        "evaluation.representations",
+        evaluation.get("representations", list(REPRESENTATIONS)),
+        REPRESENTATIONS,
+    )
+    eval_seeds = check.choice("evaluation.seeds", evaluation.get("seeds", "reference"), EVAL_SEED_POLICIES)
+    sklearn_semantics = check.choice(
+        "evaluation.sklearn_semantics", evaluation.get("sklearn_semantics", "modern"), SKLEARN_SEMANTICS
+    )
+
+    raw_resources = check.mapping("resources", top.get("resources"), _RESOURCE_KEYS)
+    max_concurrent = raw_resources.get("max_concurrent")
+    resources = Resources(
+        cpus_per_trial=check.number("resources.cpus_per_trial", raw_resources.get("cpus_per_trial", 1), 0.0),
+        gpus_per_trial=check.number("resources.gpus_per_trial", raw_resources.get("gpus_per_trial", 0), 0.0),
+        max_concurrent=None
+        if max_concurrent is None
+        else check.integer("resources.max_concurrent", max_concurrent, 1),
+        max_failures=check.integer("resources.max_failures", raw_resources.get("max_failures", 2), 0),
+    )
+    return Study(
+        name=name,
+        path=path,
+        datasets=datasets,
+        methods=tuple(methods),
+        seeds=seeds,
+        steps=steps,
+        batch_size=batch_size,
+        eval_batches=eval_batches,
+        checkpoint_every=checkpoint_every,
+        preset=preset,
+        metrics=metrics,
+        representations=representations,
+        eval_seeds=eval_seeds,
+        sklearn_semantics=sklearn_semantics,
+        resources=resources,
+    )

@@ -1,0 +1,75 @@
+"""The results table: one row per (trial, representation), flat documented columns, export."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from disentbench.errors import UserError
+from disentbench.results import load, write_record
+from disentbench.results.records import new_record
+from disentbench.results.table import BASE_COLUMNS, export
+
+
+def _write(tmp_path, trial_id, model_num, status="completed", seed=0):
+    spec = {
+        "dataset": "dsprites_full",
+        "method": "beta_vae",
+        "hyperparameter": "beta",
+        "strength": 4.0,
+        "seed": seed,
+        "steps": 100,
+        "batch_size": 64,
+        "preset": "fast",
+        "representations": ["mean", "sampled"],
+    }
+    record = new_record(spec, trial_id, model_num, "s")
+    record["status"] = status
+    record["data"] = {"source": "rendered", "renderer_version": "1"}
+    record["timings"] = {"train_seconds": 1.0, "eval_seconds": 2.0, "wall_seconds": 3.5}
+    if status == "completed":
+        record["train_results"] = {
+            "reconstruction_loss": 10.0,
+            "kl_loss": 2.0,
+            "last_train_losses": {"loss": 3.0},
+        }
+        record["scores"] = {
+            "mean": {"mig.discrete_mig": 0.3, "meta.preset": "fast"},
+            "sampled": {"mig.discrete_mig": 0.1, "meta.preset": "fast"},
+        }
+    else:
+        record["error"] = "TrainingDiverged: step 3"
+    write_record(tmp_path, record)
+
+
+def test_rows_and_columns(tmp_path):
+    _write(tmp_path, "b", 101, seed=1)
+    _write(tmp_path, "a", 100)
+    _write(tmp_path, "c", None, status="failed")
+    frame = load(tmp_path)
+    assert len(frame) == 6
+    assert list(frame.columns[: len(BASE_COLUMNS)]) == list(BASE_COLUMNS)
+    assert frame["trial_id"].tolist()[:4] == ["a", "a", "b", "b"]
+    row = frame[(frame.trial_id == "a") & (frame.representation == "sampled")].iloc[0]
+    assert row["mig.discrete_mig"] == pytest.approx(0.1)
+    assert row["train.reconstruction_loss"] == 10.0
+    assert row["train.last_train_losses.loss"] == 3.0
+    assert row["data_source"] == "rendered"
+    assert row["strength"] == 4.0 and row["model_num"] == 100
+    failed = frame[frame.trial_id == "c"]
+    assert failed["status"].tolist() == ["failed", "failed"]
+    assert failed["mig.discrete_mig"].isna().all()
+    assert pd.isna(failed["model_num"].iloc[0])
+
+
+def test_export_round_trip(tmp_path):
+    _write(tmp_path, "a", 100)
+    for fmt in ("csv", "parquet"):
+        path = export(tmp_path, fmt)
+        back = pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+        assert back["mig.discrete_mig"].tolist() == pytest.approx([0.3, 0.1])
+
+
+def test_not_a_results_dir(tmp_path):
+    with pytest.raises(UserError, match="records"):
+        load(tmp_path / "nothing")
