@@ -1,0 +1,138 @@
+"""The one method registry: the six objectives of the study (study.md §3.1, models.md §2.8).
+
+``METHODS`` is read by the trainer, the ``train`` CLI's ``--help``, study validation and docs.
+Insertion order is the study order (m = 0..5, the model-number digit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import torch
+
+from disentbench.errors import UserError
+from disentbench.models import objectives
+from disentbench.models.objectives import EncoderOutputs
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One method: its regulariser, swept hyper-parameter and study grid (study.md §3.1).
+
+    ``fixed`` are the parameters the study holds constant (overridable, and then recorded);
+    ``defaults`` are the values used when a parameter is not given: the swept parameter defaults to
+    the first grid value, the others to ``fixed``.
+    """
+
+    name: str
+    hyperparameter: str
+    grid: tuple[float, ...]
+    regularizer: Callable[..., torch.Tensor]
+    description: str
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    integer_params: frozenset[str] = frozenset()
+    uses_discriminator: bool = False
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """Every parameter with its default value."""
+        return {self.hyperparameter: self.grid[0], **self.fixed}
+
+    @property
+    def param_names(self) -> list[str]:
+        return [self.hyperparameter, *self.fixed]
+
+    def resolve_params(self, params: Mapping[str, Any]) -> dict[str, float]:
+        """Defaults overlaid with ``params``; unknown keys or non-numbers raise ``UserError``."""
+        unknown = sorted(set(params) - set(self.param_names))
+        if unknown:
+            raise UserError(
+                f"params: unknown parameter(s) {', '.join(unknown)} for method {self.name!r}; "
+                f"expected {', '.join(self.param_names)}"
+            )
+        resolved: dict[str, float] = dict(self.defaults)
+        for key, value in params.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UserError(f"params.{key}: expected a number for method {self.name!r}, got {value!r}")
+            if key in self.integer_params:
+                if float(value) != int(value):
+                    raise UserError(f"params.{key}: expected an integer, got {value!r}")
+                resolved[key] = int(value)
+            else:
+                resolved[key] = float(value)
+        return resolved
+
+    def regularize(self, out: EncoderOutputs, params: Mapping[str, float]) -> torch.Tensor:
+        """The regulariser of this method on one batch."""
+        return self.regularizer(out, **params)
+
+
+METHODS: Mapping[str, MethodSpec] = MappingProxyType(
+    {
+        spec.name: spec
+        for spec in (
+            MethodSpec("beta_vae", "beta", (1, 2, 4, 6, 8, 16), objectives.beta_vae, "β-VAE: R + β·KL"),
+            MethodSpec(
+                "factor_vae",
+                "gamma",
+                (10, 20, 30, 40, 50, 100),
+                objectives.factor_vae,
+                "FactorVAE: R + KL + γ·TC (discriminator density ratio)",
+                uses_discriminator=True,
+            ),
+            MethodSpec(
+                "dip_vae_i",
+                "lambda_od",
+                (1, 2, 5, 10, 20, 50),
+                objectives.dip_vae_i,
+                "DIP-VAE-I: R + KL + λ_od·offdiag(Cov μ)² + λ_d·(diag − 1)², λ_d = 10·λ_od",
+                fixed={"lambda_d_factor": 10.0},
+            ),
+            MethodSpec(
+                "dip_vae_ii",
+                "lambda_od",
+                (1, 2, 5, 10, 20, 50),
+                objectives.dip_vae_ii,
+                "DIP-VAE-II: as DIP-VAE-I on Cov μ + mean diag σ², λ_d = λ_od",
+                fixed={"lambda_d_factor": 1.0},
+            ),
+            MethodSpec(
+                "beta_tc_vae",
+                "beta",
+                (1, 2, 4, 6, 8, 10),
+                objectives.beta_tc_vae,
+                "β-TCVAE: R + KL + (β − 1)·TC (minibatch-weighted sampling)",
+            ),
+            MethodSpec(
+                "annealed_vae",
+                "c_max",
+                (5, 10, 25, 50, 75, 100),
+                objectives.annealed_vae,
+                "AnnealedVAE: R + γ·|KL − C(t)|, C linear to C_max over iteration_threshold steps",
+                fixed={"gamma": 1000.0, "iteration_threshold": 100_000},
+                integer_params=frozenset({"iteration_threshold"}),
+            ),
+        )
+    }
+)
+
+
+def get_method(name: str) -> MethodSpec:
+    """The registered method ``name``; ``UserError`` naming the choices otherwise."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise UserError(f"method: unknown method {name!r}; expected one of {', '.join(METHODS)}") from None
+
+
+def describe_methods() -> str:
+    """One line per method with its parameters, grid and defaults (for ``--help`` and docs)."""
+    lines = []
+    for spec in METHODS.values():
+        grid = ", ".join(f"{v:g}" for v in spec.grid)
+        fixed = "".join(f", {k}={v:g}" for k, v in spec.fixed.items())
+        lines.append(f"  {spec.name}: {spec.hyperparameter} in [{grid}]{fixed} — {spec.description}")
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""The study's networks: conv encoder, deconv decoder, FactorVAE discriminator (models.md §2.2–2.5, §2.9).
+
+Layer sizes, kernels and paddings follow the spec tables exactly; note the 2×2 kernels of the
+third and fourth encoder convolutions. The reference is channels-last (flatten/reshape in H, W, C
+order); we flatten and reshape channels-first, which only matters when porting TF weights, never
+for training from scratch (§2.5).
+
+Initialisation is TF1's ``tf.layers`` default: Xavier/Glorot-uniform kernels and zero biases
+(§2.5). It draws from an explicit ``torch.Generator`` so that a seed alone fixes the weights.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+#: Dimension of the latent code d (§2.1).
+NUM_LATENTS = 10
+#: Side length of every observation.
+IMAGE_SIZE = 64
+
+
+class Encoder(nn.Module):
+    """``conv_encoder`` (§2.2): images ``(B, C, 64, 64)`` → ``(mean, logvar)``, each ``(B, 10)``."""
+
+    def __init__(self, num_channels: int = 1, num_latents: int = NUM_LATENTS):
+        super().__init__()
+        self.num_channels = num_channels
+        self.num_latents = num_latents
+        self.conv1 = nn.Conv2d(num_channels, 32, kernel_size=4, stride=2, padding=1)  # 32×32×32
+        self.conv2 = nn.Conv2d(32, 32, kernel_size=4, stride=2, padding=1)  # 16×16×32
+        self.conv3 = nn.Conv2d(32, 64, kernel_size=2, stride=2, padding=0)  # 8×8×64
+        self.conv4 = nn.Conv2d(64, 64, kernel_size=2, stride=2, padding=0)  # 4×4×64
+        self.fc = nn.Linear(1024, 256)
+        self.means = nn.Linear(256, num_latents)
+        self.log_var = nn.Linear(256, num_latents)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = torch.relu(self.conv1(x))
+        h = torch.relu(self.conv2(h))
+        h = torch.relu(self.conv3(h))
+        h = torch.relu(self.conv4(h))
+        h = torch.relu(self.fc(h.flatten(1)))
+        return self.means(h), self.log_var(h)
+
+
+class Decoder(nn.Module):
+    """``deconv_decoder`` (§2.3): codes ``(B, 10)`` → Bernoulli **logits** ``(B, C, 64, 64)``."""
+
+    def __init__(self, num_channels: int = 1, num_latents: int = NUM_LATENTS):
+        super().__init__()
+        self.num_channels = num_channels
+        self.num_latents = num_latents
+        self.fc1 = nn.Linear(num_latents, 256)
+        self.fc2 = nn.Linear(256, 1024)
+        self.deconv1 = nn.ConvTranspose2d(64, 64, kernel_size=4, stride=2, padding=1)  # 8×8×64
+        self.deconv2 = nn.ConvTranspose2d(64, 32, kernel_size=4, stride=2, padding=1)  # 16×16×32
+        self.deconv3 = nn.ConvTranspose2d(32, 32, kernel_size=4, stride=2, padding=1)  # 32×32×32
+        self.deconv4 = nn.ConvTranspose2d(32, num_channels, kernel_size=4, stride=2, padding=1)  # 64×64×C
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.fc1(z))
+        h = torch.relu(self.fc2(h)).view(-1, 64, 4, 4)
+        h = torch.relu(self.deconv1(h))
+        h = torch.relu(self.deconv2(h))
+        h = torch.relu(self.deconv3(h))
+        return self.deconv4(h)
+
+
+class Discriminator(nn.Module):
+    """``fc_discriminator`` (§2.9): z ``(B, 10)`` → two raw logits ``(B, 2)``.
+
+    Six hidden layers of 1000 units with LeakyReLU of slope 0.2 (TF's default, §2.5; PyTorch's
+    default 0.01 would differ). Logit 0 means "from q(z)", logit 1 "from the product of marginals".
+    """
+
+    def __init__(self, num_latents: int = NUM_LATENTS, hidden: int = 1000, num_hidden_layers: int = 6):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = num_latents
+        for _ in range(num_hidden_layers):
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+            width = hidden
+        layers.append(nn.Linear(width, 2))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+def initialize_(module: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
+    """Xavier-uniform weights and zero biases on every Linear/Conv/ConvTranspose layer (§2.5)."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.xavier_uniform_(layer.weight, generator=generator)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    return module
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of scalar parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters())
