@@ -1,0 +1,65 @@
+"""The method registry (study.md §3.1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from disentbench.errors import UserError
+from disentbench.models import METHODS, get_method
+from disentbench.models.methods import describe_methods
+
+
+def test_study_order_and_grids():
+    assert list(METHODS) == [
+        "beta_vae",
+        "factor_vae",
+        "dip_vae_i",
+        "dip_vae_ii",
+        "beta_tc_vae",
+        "annealed_vae",
+    ]
+    grids = {name: (spec.hyperparameter, spec.grid) for name, spec in METHODS.items()}
+    assert grids == {
+        "beta_vae": ("beta", (1, 2, 4, 6, 8, 16)),
+        "factor_vae": ("gamma", (10, 20, 30, 40, 50, 100)),
+        "dip_vae_i": ("lambda_od", (1, 2, 5, 10, 20, 50)),
+        "dip_vae_ii": ("lambda_od", (1, 2, 5, 10, 20, 50)),
+        "beta_tc_vae": ("beta", (1, 2, 4, 6, 8, 10)),
+        "annealed_vae": ("c_max", (5, 10, 25, 50, 75, 100)),
+    }
+    assert METHODS["dip_vae_i"].fixed == {"lambda_d_factor": 10.0}
+    assert METHODS["dip_vae_ii"].fixed == {"lambda_d_factor": 1.0}
+    assert METHODS["annealed_vae"].fixed == {"gamma": 1000.0, "iteration_threshold": 100_000}
+    assert [s.uses_discriminator for s in METHODS.values()] == [False, True, False, False, False, False]
+
+
+def test_registry_is_read_only():
+    with pytest.raises(TypeError):
+        METHODS["new"] = METHODS["beta_vae"]  # type: ignore[index]
+
+
+def test_resolve_params_fills_defaults_and_rejects_bad_keys():
+    assert get_method("annealed_vae").resolve_params({"c_max": 25}) == {
+        "c_max": 25.0,
+        "gamma": 1000.0,
+        "iteration_threshold": 100_000,
+    }
+    assert get_method("beta_vae").resolve_params({}) == {"beta": 1}
+    with pytest.raises(UserError, match=r"unknown parameter.*gamma.*expected beta"):
+        get_method("beta_vae").resolve_params({"gamma": 3})
+    with pytest.raises(UserError, match=r"params\.beta: expected a number"):
+        get_method("beta_vae").resolve_params({"beta": "big"})
+    with pytest.raises(UserError, match="iteration_threshold: expected an integer"):
+        get_method("annealed_vae").resolve_params({"iteration_threshold": 2.5})
+
+
+def test_unknown_method_names_the_choices():
+    with pytest.raises(UserError, match=r"unknown method 'vae'.*beta_vae, factor_vae"):
+        get_method("vae")
+
+
+def test_describe_lists_every_method_and_parameter():
+    text = describe_methods()
+    for spec in METHODS.values():
+        assert spec.name in text and spec.hyperparameter in text
+    assert "lambda_d_factor=10" in text and "iteration_threshold=100000" in text
