@@ -213,3 +213,19 @@ def check_codes_factors(
     """Validate a ``(codes (n, d), factors (n, k))`` pair; names in errors get ``suffix``."""
     c = check_codes(codes, "codes" + suffix)
     return c, check_factors(factors, c.shape[0], "factors" + suffix)
+
+
+class DegenerateRepresentationWarning(RuntimeWarning):
+    """A score met a case where the reference crashes or returns NaN/inf (constant or duplicated
+    latents, constant factors); the message names the cause and the value returned instead."""
+
+
+def as_random_state(random_state: np.random.RandomState | int) -> np.random.RandomState:
+    """The metric's random state: a ``numpy.random.RandomState`` as given, or one seeded by an int."""
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return np.random.RandomState(int(random_state))
+    raise TypeError(
+        f"random_state must be a numpy.random.RandomState or an int seed, got {type(random_state).__name__}"
+    )
