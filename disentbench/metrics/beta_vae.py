@@ -81,10 +81,12 @@ def compute_beta_vae(
         ground_truth_data, representation_function, batch_size, num_train, rs
     )
     model = estimators.logistic_regression(sklearn_semantics, random_state=rs)
-    model.fit(train_x, train_y)
-    train_accuracy = float(np.mean(model.predict(train_x) == train_y))
+    with utils.single_threaded_blas():
+        model.fit(train_x, train_y)
+        train_accuracy = float(np.mean(model.predict(train_x) == train_y))
     eval_x, eval_y = generate_training_batch(
         ground_truth_data, representation_function, batch_size, num_eval, rs
     )
-    eval_accuracy = float(np.mean(model.predict(eval_x) == eval_y))
+    with utils.single_threaded_blas():
+        eval_accuracy = float(np.mean(model.predict(eval_x) == eval_y))
     return {"train_accuracy": train_accuracy, "eval_accuracy": eval_accuracy}

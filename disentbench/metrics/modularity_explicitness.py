@@ -128,12 +128,13 @@ def modularity_explicitness(
     mutual_information = utils.discrete_mutual_info(discretized, ys_train)
     scores = {"modularity_score": modularity(mutual_information)}
     train_norm, test_norm = _standardise(mus_train, mus_test)
-    auc = np.array(
-        [
-            explicitness_per_factor(train_norm, ys_train[j], test_norm, ys_test[j], sklearn_semantics)
-            for j in range(ys_train.shape[0])
-        ]
-    )
+    with utils.single_threaded_blas():
+        auc = np.array(
+            [
+                explicitness_per_factor(train_norm, ys_train[j], test_norm, ys_test[j], sklearn_semantics)
+                for j in range(ys_train.shape[0])
+            ]
+        )
     if np.isnan(auc).all():
         scores["explicitness_score_train"] = scores["explicitness_score_test"] = float("nan")
     else:
