@@ -7,48 +7,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from _datasets_helpers import SIZES, labels_for, write_h5
 
 from disentbench.datasets import get
 from disentbench.datasets.shapes3d import OFFICIAL_SIZES, Shapes3D, checksums
 from disentbench.errors import DataFileError
-
-SIZES = (2, 3, 2, 2, 4, 3)  # a small grid in the official storage order
-
-
-def _labels(sizes: tuple[int, ...]) -> np.ndarray:
-    classes = np.stack(np.unravel_index(np.arange(int(np.prod(sizes))), sizes), axis=1)
-    # official-like values: hues k/10, scale linspace(0.75, 1.25), shape k, orientation degrees
-    tables = [
-        np.arange(sizes[0]) / 10,
-        np.arange(sizes[1]) / 10,
-        np.arange(sizes[2]) / 10,
-        np.linspace(0.75, 1.25, sizes[3]),
-        np.arange(sizes[4], dtype=float),
-        np.linspace(-30, 30, sizes[5]),
-    ]
-    return np.stack([tables[k][classes[:, k]] for k in range(6)], axis=1)
-
-
-def write_h5(
-    path: Path,
-    sizes: tuple[int, ...] = SIZES,
-    *,
-    compression: str | None = None,
-    attrs: dict | None = None,
-    images: np.ndarray | None = None,
-    labels: np.ndarray | None = None,
-) -> np.ndarray:
-    n = int(np.prod(sizes))
-    if images is None:
-        images = np.random.RandomState(0).randint(0, 256, (n, 64, 64, 3)).astype(np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with h5py.File(path, "w") as fh:
-        chunks = (1, 64, 64, 3) if compression else None
-        fh.create_dataset("images", data=images, compression=compression, chunks=chunks)
-        fh.create_dataset("labels", data=_labels(sizes) if labels is None else labels)
-        for key, value in (attrs or {}).items():
-            fh.attrs[key] = value
-    return images
 
 
 @pytest.mark.parametrize("compression", [None, "gzip"])
@@ -133,13 +96,13 @@ def test_wrong_shape(tmp_path):
 
 
 def test_wrong_order(tmp_path):
-    _bad(tmp_path, labels=_labels(SIZES)[::-1].copy())
+    _bad(tmp_path, labels=labels_for(SIZES)[::-1].copy())
     with pytest.raises(DataFileError, match="official order"):
         Shapes3D(root=tmp_path)
 
 
 def test_labels_not_a_grid(tmp_path):
-    labels = _labels(SIZES)
+    labels = labels_for(SIZES)
     labels[5, 0] = 0.55
     _bad(tmp_path, labels=labels)
     with pytest.raises(DataFileError, match="distinct values"):
