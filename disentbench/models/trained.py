@@ -47,8 +47,10 @@ class TrainedModel:
         training_stats: Mapping[str, Any] | None = None,
     ):
         self.config = config
-        self.encoder = encoder.eval()
-        self.decoder = decoder.eval()
+        # Plain NCHW layout, so that a model in memory and the same model loaded from disk compute
+        # bit-identical representations (training may have used channels-last).
+        self.encoder = encoder.to(memory_format=torch.contiguous_format).eval()
+        self.decoder = decoder.to(memory_format=torch.contiguous_format).eval()
         self.training_stats: dict[str, Any] = dict(training_stats or {})
 
     @property
