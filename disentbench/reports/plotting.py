@@ -18,13 +18,13 @@ import seaborn as sns
 from disentbench.io import atomic_path
 
 #: Figure resolution: small files, still legible (the report embeds every PNG).
-DPI = 80
+DPI = 72
 
 
 def save(fig: matplotlib.figure.Figure, path: Path) -> Path:
     """Write ``fig`` as a PNG to ``path`` atomically and close it."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight")
+        fig.savefig(tmp, format="png", dpi=DPI)
     plt.close(fig)
     return path
 

@@ -1,0 +1,183 @@
+"""The leaderboard: settings ranked per score and by mean rank (issue 6.7; analyses.md §4).
+
+One row per (data set, method, strength): the median and interquartile range (IQR) over seeds of
+each chosen score on the mean representation. Within each data set, settings are ranked per score
+by their median (1 = highest; every score here is higher-is-better), ties getting the average of
+the ranks they span; the aggregate is the mean of the per-score ranks, itself ranked with average
+ranks for ties. A setting without a score counts with the ranks it has (``n_scores`` says how
+many). This is the mean-rank (Borda-style) aggregation analyses.md §4 recommends; the NeurIPS
+2019 challenge's official aggregation rule is unverified there.
+
+Presets: ``paper`` (the paper's six scores) and ``neurips2019`` (the challenge's five: FactorVAE,
+DCI, MIG, SAP, IRS). Scores of a preset that the table lacks are left out and named in
+``Leaderboard.missing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+import pandas as pd
+
+from disentbench.errors import UserError
+from disentbench.reports import columns as C
+
+FORMATS = ("md", "csv", "html")
+
+
+@dataclass
+class Leaderboard:
+    """The ranked table and what went into it."""
+
+    table: pd.DataFrame
+    scores: list[str]
+    preset: str | None
+    representation: str
+    missing: list[str] = field(default_factory=list)
+
+
+def resolve_scores(preset: str | None, scores: Sequence[str] | None) -> list[str]:
+    """The score columns for a preset or an explicit list (which wins); raises ``UserError`` if unknown."""
+    if scores:
+        return list(scores)
+    name = preset or "paper"
+    if name not in C.LEADERBOARD_PRESETS:
+        raise UserError(
+            f"unknown leaderboard preset {name!r}; expected one of {sorted(C.LEADERBOARD_PRESETS)}"
+        )
+    return list(C.LEADERBOARD_PRESETS[name])
+
+
+def build(
+    df: pd.DataFrame,
+    preset: str | None = "paper",
+    scores: Sequence[str] | None = None,
+    representation: str = "mean",
+) -> Leaderboard:
+    """Rank the (data set, method, strength) settings of ``df`` (see the module docstring).
+
+    Raises ``UserError`` when none of the requested scores is in the table, or the table lacks
+    the setting columns.
+    """
+    wanted = resolve_scores(preset, scores)
+    need = [c for c in ("dataset", "method", "strength") if c not in df.columns]
+    if need:
+        raise UserError(
+            "the results table lacks the column(s) " + ", ".join(need) + " needed for a leaderboard"
+        )
+    rows = C.representation(df, representation)
+    have = C.present(rows, wanted)
+    missing = [s for s in wanted if s not in have]
+    if not have:
+        raise UserError(
+            f"none of the leaderboard scores {wanted} is in the results table "
+            f"({representation} representation, completed trials)"
+        )
+    keys = ["dataset", "method", "hyperparameter", "strength"] if "hyperparameter" in rows.columns else [
+        "dataset", "method", "strength"
+    ]  # fmt: skip
+    values = pd.concat(
+        [rows[keys].reset_index(drop=True), C.numeric(rows, have).reset_index(drop=True)], axis=1
+    )
+    grouped = values.groupby(keys, sort=False, dropna=False)
+    q = grouped[have].quantile([0.25, 0.5, 0.75]).unstack()
+    stats = {"n_seeds": grouped.size()}
+    for score in have:
+        name = C.label(score)
+        stats[f"{name} median"] = q[(score, 0.5)]
+        stats[f"{name} IQR"] = q[(score, 0.75)] - q[(score, 0.25)]
+    table = pd.DataFrame(stats).reset_index()
+    rank_cols = []
+    for score in have:
+        name = C.label(score)
+        table[f"{name} rank"] = table.groupby("dataset", sort=False)[f"{name} median"].rank(
+            ascending=False, method="average"
+        )
+        rank_cols.append(f"{name} rank")
+    table["n_scores"] = table[rank_cols].notna().sum(axis=1)
+    table["mean rank"] = table[rank_cols].mean(axis=1, skipna=True)
+    table["rank"] = table.groupby("dataset", sort=False)["mean rank"].rank(ascending=True, method="average")
+    order = {d: i for i, d in enumerate(C.datasets(rows))}
+    table = (
+        table.assign(_d=table["dataset"].map(order))
+        .sort_values(["_d", "rank", "method", "strength"], kind="stable")
+        .drop(columns="_d")
+        .reset_index(drop=True)
+    )
+    label = None if scores else (preset or "paper")
+    return Leaderboard(table, have, label, representation, missing)
+
+
+def to_markdown(board: Leaderboard, digits: int = 3) -> str:
+    """The leaderboard as GitHub-flavoured Markdown, one table per data set."""
+    lines = [_heading(board), ""]
+    for dataset, sub in board.table.groupby("dataset", sort=False):
+        lines += [f"## {dataset}", ""]
+        cols = [c for c in sub.columns if c != "dataset"]
+        lines.append("| " + " | ".join(cols) + " |")
+        lines.append("|" + "|".join("---" for _ in cols) + "|")
+        for _, row in sub.iterrows():
+            lines.append("| " + " | ".join(_fmt(row[c], digits) for c in cols) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def to_csv(board: Leaderboard) -> str:
+    """The leaderboard as CSV (one table, a ``dataset`` column)."""
+    return board.table.to_csv(index=False)
+
+
+def to_html(board: Leaderboard, digits: int = 3, standalone: bool = True) -> str:
+    """The leaderboard as HTML tables, one per data set; a full page when ``standalone``."""
+    parts = [f"<p>{escape(_heading(board))}</p>"]
+    for dataset, sub in board.table.groupby("dataset", sort=False):
+        parts.append(f"<h3>{escape(str(dataset))}</h3>")
+        parts.append(
+            sub.drop(columns="dataset").to_html(
+                index=False, float_format=lambda v: f"{v:.{digits}f}", classes="table", border=0, na_rep="–"
+            )
+        )
+    body = "\n".join(parts)
+    if not standalone:
+        return body
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>disentbench leaderboard</title>"
+        "<style>body{font-family:sans-serif;font-size:14px}table{border-collapse:collapse}"
+        "td,th{padding:2px 6px;border-bottom:1px solid #ddd;text-align:right}</style></head>"
+        f"<body><h1>Leaderboard</h1>{body}</body></html>"
+    )
+
+
+def render(board: Leaderboard, fmt: str) -> str:
+    """The leaderboard in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "md":
+        return to_markdown(board)
+    if fmt == "csv":
+        return to_csv(board)
+    if fmt == "html":
+        return to_html(board)
+    raise UserError(f"unknown leaderboard format {fmt!r}; expected one of {list(FORMATS)}")
+
+
+def _heading(board: Leaderboard) -> str:
+    """One sentence saying what the ranking is over."""
+    what = f"preset `{board.preset}`" if board.preset else "a custom score set"
+    text = (
+        f"Settings ranked within each data set by the mean of their per-score ranks ({what}: "
+        f"{', '.join(C.label(s) for s in board.scores)}; {board.representation} representation; median "
+        "over seeds; rank 1 = best; ties get average ranks)."
+    )
+    if board.missing:
+        text += " Not in the table, so left out: " + ", ".join(board.missing) + "."
+    return text
+
+
+def _fmt(value: object, digits: int) -> str:
+    """A table cell: floats rounded, missing values as a dash."""
+    if isinstance(value, float):
+        if value != value:
+            return "–"
+        return f"{value:.{digits}f}" if not value.is_integer() else f"{value:g}"
+    return str(value)
