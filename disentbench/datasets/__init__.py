@@ -76,11 +76,11 @@ def prepare(
             " (reduced grid)" if reduced else "",
             target,
         )
-        render(src.name, target, reduced=reduced, workers=workers)
+        render_source(src.name, target, reduced=reduced, workers=workers)
     return get(name, root=root)
 
 
-def render(
+def render_source(
     source_name: str,
     path: str | os.PathLike[str],
     *,
@@ -88,7 +88,10 @@ def render(
     workers: int | None = None,
     progress: bool = True,
 ) -> Any:
-    """Render the offline stand-in of ``dsprites`` or ``shapes3d`` to the file ``path``."""
+    """Render the offline stand-in of ``dsprites`` or ``shapes3d`` to the file ``path``.
+
+    (Not called ``render``: that name is the ``disentbench.datasets.render`` sub-package.)
+    """
     from disentbench.errors import UserError
 
     if source_name == "dsprites":
@@ -111,5 +114,5 @@ __all__ = [
     "index_to_factors",
     "names",
     "prepare",
-    "render",
+    "render_source",
 ]

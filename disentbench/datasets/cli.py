@@ -63,7 +63,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from disentbench.datasets import render
+    from disentbench.datasets import render_source
 
     src = paths.source(args.name)
     if not src.renderable:
@@ -73,7 +73,7 @@ def _render(args: argparse.Namespace) -> int:
     target = args.output or paths.default_path(src.name, args.root)
     if target.exists() and not args.force:
         raise UserError(f"{target} already exists; pass --force to overwrite it")
-    written = render(src.name, target, reduced=args.reduced, workers=args.workers, progress=True)
+    written = render_source(src.name, target, reduced=args.reduced, workers=args.workers, progress=True)
     print(written)
     return 0
 
