@@ -54,7 +54,7 @@ def generate_training_batch(
             )
             labels[p] = index
         n = stop - start
-        reps = np.asarray(representation_function(np.concatenate(first + second)))
+        reps = utils.encode(representation_function, np.concatenate(first + second))
         reps = reps.reshape(2, n, batch_size, -1)
         features.append(np.mean(np.abs(reps[0] - reps[1]), axis=1))
     return np.concatenate(features), labels

@@ -67,7 +67,7 @@ def generate_votes(
                 np.asarray(ground_truth_data.sample_observations_from_factors(factors, random_state))
             )
             indices.append(factor_index)
-        reps = np.asarray(representation_function(np.concatenate(observations)))
+        reps = utils.encode(representation_function, np.concatenate(observations))
         reps = reps.reshape(stop - start, batch_size, -1)
         for factor_index, rep in zip(indices, reps, strict=True):
             local_variances = np.var(rep, axis=0, ddof=1)

@@ -29,14 +29,29 @@ RepresentationFunction = Callable[[np.ndarray], np.ndarray]
 ENCODE_BATCH_SIZE = 1024
 
 
+def encode(representation_function: RepresentationFunction, observations: np.ndarray) -> np.ndarray:
+    """``representation_function(observations)`` checked to be a finite ``(n, d)`` array.
+
+    A clear error here beats a numpy or sklearn error deep inside a score (e.g. a diverged encoder
+    returning NaN).
+    """
+    n = len(observations)
+    codes = np.asarray(representation_function(observations))
+    if codes.ndim != 2 or codes.shape[0] != n:
+        raise ValueError(
+            f"representation_function returned shape {codes.shape} for {n} observations; expected ({n}, d)"
+        )
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("representation_function returned NaN or infinite values")
+    return codes
+
+
 def obtain_representation(
     observations: np.ndarray, representation_function: RepresentationFunction, batch_size: int
 ) -> np.ndarray:
     """Codes of ``observations`` computed in chunks of ``batch_size``, returned as ``(d, N)``."""
     n = observations.shape[0]
-    out = [
-        np.asarray(representation_function(observations[i : i + batch_size])) for i in range(0, n, batch_size)
-    ]
+    out = [encode(representation_function, observations[i : i + batch_size]) for i in range(0, n, batch_size)]
     return np.transpose(np.concatenate(out)) if out else np.zeros((0, 0))
 
 
@@ -68,7 +83,7 @@ def generate_batch_factor_code(
         nonlocal pending, pending_n
         if pending:
             obs = pending[0] if len(pending) == 1 else np.concatenate(pending)
-            codes.append(np.asarray(representation_function(obs)))
+            codes.append(encode(representation_function, obs))
             pending, pending_n = [], 0
 
     i = 0

@@ -156,6 +156,15 @@ def test_input_checks_name_the_field() -> None:
     assert c.dtype == np.float64 and f.shape == (4, 1)
 
 
+def test_encode_checks_the_representation_function() -> None:
+    data = IdentityObservationsData()
+    rs = np.random.RandomState(0)
+    with pytest.raises(ValueError, match=r"returned shape \(10,\) for 10 observations"):
+        utils.generate_batch_factor_code(data, lambda x: x[:, 0], 10, rs)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        utils.generate_batch_factor_code(data, lambda x: x * np.nan, 10, rs)
+
+
 def test_as_random_state() -> None:
     rs = np.random.RandomState(1)
     assert utils.as_random_state(rs) is rs
