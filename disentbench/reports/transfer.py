@@ -58,7 +58,7 @@ class ScoreCube:
 
 def score_cube(df: pd.DataFrame, scores: list[str]) -> ScoreCube:
     """Arrange the mean-representation scores of ``df`` into a :class:`ScoreCube`."""
-    rows = C.representation(df, "mean")
+    rows = C.representation(df, "mean").dropna(subset=["dataset", "method", "strength", "seed"])
     rows = rows.assign(_setting=rows["method"].astype(str) + " @ " + rows["strength"].astype(str))
     names = C.datasets(rows)
     settings = list(dict.fromkeys(rows["_setting"]))

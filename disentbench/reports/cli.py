@@ -1,0 +1,140 @@
+"""Sub-commands ``report``, ``leaderboard`` and ``import-reference`` (issue 6.8–6.9).
+
+``RESULTS`` is a results directory (``RESULTS/records/*.json``, read with
+``disentbench.results.load``) or a results table exported as ``.csv`` or ``.parquet``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from disentbench.errors import DataFileError, UserError
+from disentbench.io import atomic_path
+
+
+def load_table(source: str | os.PathLike[str]) -> pd.DataFrame:
+    """The results table of a results directory, or of an exported ``.csv``/``.parquet`` file."""
+    path = Path(source)
+    if path.is_dir():
+        from disentbench.results import load
+
+        return load(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such results directory or table file")
+    try:
+        if path.suffix == ".csv":
+            return pd.read_csv(path)
+        if path.suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"{path}: cannot read the results table ({exc})") from exc
+    raise UserError(f"{path}: expected a results directory or a .csv/.parquet results table")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``report``, ``leaderboard`` and ``import-reference``."""
+    p = subparsers.add_parser(
+        "report",
+        help="write the HTML report (all analyses, figures, findings, leaderboard)",
+        description="Run the paper's analyses on a results table and write one self-contained "
+        "report.html plus the figure PNGs and leaderboard CSVs.",
+    )
+    p.add_argument("results", metavar="RESULTS", help="results directory or exported .csv/.parquet table")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default: RESULTS/report, or beside a table file)"
+    )
+    p.add_argument(
+        "--draws", type=int, default=10_000, help="Monte-Carlo draws per transfer cell (default 10000)"
+    )
+    p.add_argument(
+        "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="processes drawing figures (default 2)"
+    )
+    p.set_defaults(handler=_report)
+
+    p = subparsers.add_parser(
+        "leaderboard",
+        help="rank settings by mean per-score rank",
+        description="Per (data set, method, strength): median and IQR over seeds of each score, "
+        "per-score ranks and the mean-rank ranking (ties get average ranks).",
+    )
+    p.add_argument("results", metavar="RESULTS", help="results directory or exported .csv/.parquet table")
+    p.add_argument("--preset", default="paper", help="score set: paper (six scores) or neurips2019 (five)")
+    p.add_argument(
+        "--scores", help="comma-separated score columns instead of a preset, e.g. mig.discrete_mig,irs.IRS"
+    )
+    p.add_argument("--format", choices=("md", "csv", "html"), default="md", help="output format (default md)")
+    p.add_argument("--representation", choices=("mean", "sampled"), default="mean")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(handler=_leaderboard)
+
+    p = subparsers.add_parser(
+        "import-reference",
+        help="import disentanglement_lib's aggregated results JSON as result records",
+        description="Read the JSON written by the reference's dlib_aggregate_results and write one "
+        "result record per model into a results directory, so report and leaderboard run on it.",
+    )
+    p.add_argument("file", metavar="FILE", help="aggregated results JSON of disentanglement_lib")
+    p.add_argument("--results", required=True, metavar="DIR", help="results directory to write records into")
+    p.add_argument(
+        "--study", default="reference", help="study name recorded in the records (default reference)"
+    )
+    p.set_defaults(handler=_import_reference)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from disentbench.reports.html import write_report
+
+    if args.draws < 1 or args.jobs < 1:
+        raise UserError("--draws and --jobs must be positive")
+    source = Path(args.results)
+    if args.out:
+        out = Path(args.out)
+    else:
+        out = source / "report" if source.is_dir() else source.parent / f"{source.stem}_report"
+    table = load_table(source)
+    path = write_report(
+        table,
+        out,
+        source=str(source),
+        draws=args.draws,
+        jobs=args.jobs,
+        progress=lambda m: print(m, file=sys.stderr),
+    )
+    print(path)
+    return 0
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    from disentbench.reports import leaderboard
+
+    scores = [s.strip() for s in args.scores.split(",") if s.strip()] if args.scores else None
+    board = leaderboard.build(
+        load_table(args.results), preset=args.preset, scores=scores, representation=args.representation
+    )
+    text = leaderboard.render(board, args.format)
+    if board.missing:
+        print("disentbench: not in the table, left out: " + ", ".join(board.missing), file=sys.stderr)
+    if args.out:
+        with atomic_path(args.out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        print(args.out)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _import_reference(args: argparse.Namespace) -> int:
+    from disentbench.reports.reference_import import import_reference
+
+    summary = import_reference(args.file, args.results, study=args.study)
+    skipped = sum(summary.skipped.values())
+    print(
+        f"imported {summary.evaluations - skipped} of {summary.evaluations} evaluations as "
+        f"{len(summary.records)} records into {Path(args.results) / 'records'}"
+    )
+    return 0

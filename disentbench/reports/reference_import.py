@@ -1,0 +1,371 @@
+"""Import the reference's aggregated results into a disentbench results directory (issue 6.9).
+
+``dlib_aggregate_results`` of ``disentanglement_lib`` writes one JSON file holding a pandas
+DataFrame (``DataFrame.to_json``, default "columns" orientation: ``{column: {row: value}}``),
+one row per model evaluation, i.e. per (model, post-processing, metric), with namespaced keys
+(study.md, reproduction commands; metrics.md §1.1–1.2):
+
+* ``train_config.<gin binding>``: ``model.name`` (``'beta_vae'``, ``'factor_vae'``, ``'dip_vae_i'``,
+  ...; older files ``'vae'`` or ``'dip_vae'`` with ``dip_vae.dip_type``), ``dataset.name``,
+  ``model.random_seed``, the swept hyper-parameter (``vae.beta``, ``factor_vae.gamma``,
+  ``dip_vae.lambda_od``, ``beta_tc_vae.beta``, ``annealed_vae.c_max``);
+* ``postprocess_config.postprocess.postprocess_fn`` (``@mean_representation`` /
+  ``@sampled_representation``) or ``postprocess_config.postprocess.name``;
+* ``evaluation_config.evaluation.evaluation_fn`` (``@mig``, ``@beta_vae_sklearn``, ...; the
+  downstream task's predictor in ``evaluation_config.predictor.predictor_fn``) or
+  ``evaluation_config.evaluation.name``;
+* ``evaluation_results.<key>`` (the metric's output) and ``train_results.<key>``.
+
+Gin values arrive as strings with their quotes (``"'beta_vae'"``); they are normalised. The
+evaluations of one model (same ``train_config.*``) become one record in the result-record schema
+(docs/architecture.md), written with ``disentbench.results.write_record``; scores are renamed
+to our ``<metric>.<key>`` columns. Records (``orient="records"``) and JSON-lines files are read
+too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from disentbench import __version__
+from disentbench.errors import DataFileError, UserError
+
+log = logging.getLogger(__name__)
+
+#: The reference's model names → ours (architecture.md, Models).
+METHOD_NAMES = {
+    "beta_vae": "beta_vae",
+    "vae": "beta_vae",
+    "annealed_vae": "annealed_vae",
+    "factor_vae": "factor_vae",
+    "dip_vae_i": "dip_vae_i",
+    "dip_vae_ii": "dip_vae_ii",
+    "beta_tc_vae": "beta_tc_vae",
+}
+
+#: Our method → (hyper-parameter name, the gin binding holding its value).
+HYPERPARAMETERS = {
+    "beta_vae": ("beta", "vae.beta"),
+    "annealed_vae": ("c_max", "annealed_vae.c_max"),
+    "factor_vae": ("gamma", "factor_vae.gamma"),
+    "dip_vae_i": ("lambda_od", "dip_vae.lambda_od"),
+    "dip_vae_ii": ("lambda_od", "dip_vae.lambda_od"),
+    "beta_tc_vae": ("beta", "beta_tc_vae.beta"),
+}
+
+#: The reference's metric function names and metric-config file names → our metric prefixes
+#: (architecture.md, Metrics). ``downstream_task`` is resolved by its predictor.
+METRIC_NAMES = {
+    "beta_vae_sklearn": "beta_vae",
+    "factor_vae_score": "factor_vae",
+    "factor_vae_metric": "factor_vae",
+    "mig": "mig",
+    "dci": "dci",
+    "sap_score": "sap",
+    "modularity_explicitness": "modularity_explicitness",
+    "unsupervised_metrics": "unsupervised",
+    "unsupervised": "unsupervised",
+    "irs": "irs",
+    "downstream_task_logistic_regression": "downstream_logistic_regression",
+    "downstream_task_boosted_trees": "downstream_boosted_trees",
+}
+PREDICTORS = {
+    "logistic_regression_cv": "downstream_logistic_regression",
+    "gradient_boosting_classifier": "downstream_boosted_trees",
+}
+REPRESENTATIONS = {
+    "mean_representation": "mean",
+    "sampled_representation": "sampled",
+    "mean": "mean",
+    "sampled": "sampled",
+}
+
+#: Study order for the reference's model number (analyses.md §1).
+_DATASETS = (
+    "dsprites_full",
+    "color_dsprites",
+    "noisy_dsprites",
+    "scream_dsprites",
+    "smallnorb",
+    "cars3d",
+    "shapes3d",
+)
+_METHODS = ("beta_vae", "factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tc_vae", "annealed_vae")
+_GRID = {
+    "beta_vae": (1.0, 2.0, 4.0, 6.0, 8.0, 16.0),
+    "factor_vae": (10.0, 20.0, 30.0, 40.0, 50.0, 100.0),
+    "dip_vae_i": (1.0, 2.0, 5.0, 10.0, 20.0, 50.0),
+    "dip_vae_ii": (1.0, 2.0, 5.0, 10.0, 20.0, 50.0),
+    "beta_tc_vae": (1.0, 2.0, 4.0, 6.0, 8.0, 10.0),
+    "annealed_vae": (5.0, 10.0, 25.0, 50.0, 75.0, 100.0),
+}
+_BOOKKEEPING = {"elapsed_time", "uuid"}
+
+
+@dataclass
+class ImportSummary:
+    """What an import wrote and what it skipped (with reasons and counts)."""
+
+    records: list[Path] = field(default_factory=list)
+    evaluations: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+
+def clean(value: Any) -> Any:
+    """Normalise a gin value: strip quotes, a leading ``@`` and a trailing ``()``; numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    while len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1].strip()
+    if text.startswith("@"):
+        text = text[1:]
+    if text.endswith("()"):
+        text = text[:-2]
+    return text
+
+
+def _number(value: Any) -> float | None:
+    """A finite-or-not float from a JSON value (numbers, numeric strings); None otherwise."""
+    value = clean(value)
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_aggregated(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The evaluations of an aggregated results file as flat dicts (one per model evaluation).
+
+    Accepts pandas' ``to_json`` "columns" (the reference's default), "records", "index" and
+    "split" orientations, and JSON lines. Raises ``DataFileError`` naming the file otherwise.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read the aggregated results file ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            data = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise DataFileError(f"{path}: not JSON or JSON lines ({exc})") from exc
+    rows = _rows(data)
+    if rows is None:
+        raise DataFileError(
+            f"{path}: expected the JSON of dlib_aggregate_results (an object of columns, or a list of "
+            "records with keys such as 'train_config.model.name' and 'evaluation_results.*')"
+        )
+    return rows
+
+
+def _rows(data: Any) -> list[dict[str, Any]] | None:
+    """Rows from any of the accepted JSON layouts, or None if the layout is not recognised."""
+    if isinstance(data, list):
+        return [r for r in data if isinstance(r, dict)] if all(isinstance(r, dict) for r in data) else None
+    if not isinstance(data, dict) or not data:
+        return None
+    if {"columns", "data"} <= set(data) and isinstance(data["data"], list):  # orient="split"
+        return [dict(zip(data["columns"], row, strict=False)) for row in data["data"]]
+    values = list(data.values())
+    if not all(isinstance(v, dict) for v in values):
+        return None
+    keys = list(data)
+    if any("." in k and k.split(".", 1)[0].endswith(("_config", "_results")) for k in keys):  # columns
+        index = list(dict.fromkeys(i for column in values for i in column))
+        return [{c: data[c].get(i) for c in keys if i in data[c]} for i in index]
+    return [dict(v) for v in values]  # orient="index"
+
+
+def _method(train: dict[str, Any]) -> str | None:
+    """Our method name from a model's ``train_config`` bindings."""
+    name = clean(train.get("model.name"))
+    if name in (None, ""):
+        name = clean(train.get("model.model"))
+    if name == "dip_vae":
+        dip_type = clean(train.get("dip_vae.dip_type"))
+        return {"i": "dip_vae_i", "ii": "dip_vae_ii"}.get(str(dip_type).lower())
+    return METHOD_NAMES.get(str(name))
+
+
+def _metric(evaluation: dict[str, Any]) -> str | None:
+    """Our metric prefix from an evaluation's ``evaluation_config`` bindings."""
+    fn = clean(evaluation.get("evaluation.evaluation_fn"))
+    if fn == "downstream_task":
+        return PREDICTORS.get(str(clean(evaluation.get("predictor.predictor_fn"))))
+    if fn in METRIC_NAMES:
+        return METRIC_NAMES[fn]
+    name = clean(evaluation.get("evaluation.name"))
+    return METRIC_NAMES.get(str(name))
+
+
+def _representation(post: dict[str, Any]) -> str | None:
+    fn = clean(post.get("postprocess.postprocess_fn")) or clean(post.get("postprocess.name"))
+    return REPRESENTATIONS.get(str(fn))
+
+
+def _split(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A flat evaluation row split by namespace: ``{"train_config": {...}, "evaluation_results": {...}}``."""
+    parts: dict[str, dict[str, Any]] = {}
+    for key, value in row.items():
+        head, _, rest = str(key).partition(".")
+        if rest:
+            parts.setdefault(head, {})[rest] = value
+    return parts
+
+
+def model_number(dataset: str, method: str, strength: float, seed: int) -> int | None:
+    """The reference's model number (analyses.md §1) when the model is on the study's grid."""
+    if dataset not in _DATASETS or method not in _METHODS or not 0 <= seed < 50:
+        return None
+    grid = _GRID[method]
+    matches = [i for i, v in enumerate(grid) if math.isclose(v, strength)]
+    if not matches:
+        return None
+    return _DATASETS.index(dataset) * 1800 + (_METHODS.index(method) * 6 + matches[0]) * 50 + seed
+
+
+def to_records(
+    rows: list[dict[str, Any]], source: str, study: str = "reference"
+) -> tuple[list[dict], Counter]:
+    """Group evaluations by model and build one result record per model; returns (records, skipped)."""
+    skipped: Counter = Counter()
+    models: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        parts = _split(row)
+        train = {k: clean(v) for k, v in parts.get("train_config", {}).items()}
+        dataset, method = train.get("dataset.name"), _method(train)
+        seed = _number(train.get("model.random_seed"))
+        if not dataset or method is None or seed is None:
+            skipped["no dataset, known model name or random seed in train_config"] += 1
+            continue
+        hp_name, binding = HYPERPARAMETERS[method]
+        strength = _number(train.get(binding))
+        if strength is None:
+            skipped[f"no {binding} in train_config"] += 1
+            continue
+        identity = json.dumps(train, sort_keys=True, default=str)
+        model = models.get(identity)
+        if model is None:
+            model = models[identity] = _new_record(
+                train, dataset, method, hp_name, strength, int(seed), source, study
+            )
+            model["train_results"], train_seconds = _train_results(parts.get("train_results", {}))
+            model["timings"]["train_seconds"] = train_seconds
+        kind = _representation(parts.get("postprocess_config", {}))
+        metric = _metric(parts.get("evaluation_config", {}))
+        if kind is None or metric is None:
+            skipped["unknown post-processing or metric"] += 1
+            continue
+        scores = model["scores"].setdefault(kind, {})
+        results = parts.get("evaluation_results", {})
+        for key, value in results.items():
+            number = _number(value)
+            if key in _BOOKKEEPING or number is None:
+                continue
+            scores[f"{metric}.{key}"] = number
+        elapsed = _number(results.get("elapsed_time"))
+        if elapsed is not None:
+            model["timings"]["eval_seconds"] = (model["timings"]["eval_seconds"] or 0.0) + elapsed
+        spec = model["spec"]
+        spec["metrics"] = sorted({*spec["metrics"], metric})
+        if kind not in spec["representations"]:
+            spec["representations"] = sorted([*spec["representations"], kind])
+    records = list(models.values())
+    for record in records:
+        t = record["timings"]
+        if t["train_seconds"] is not None or t["eval_seconds"] is not None:
+            t["wall_seconds"] = (t["train_seconds"] or 0.0) + (t["eval_seconds"] or 0.0)
+    return records, skipped
+
+
+def _train_results(values: dict[str, Any]) -> tuple[dict[str, float], float | None]:
+    """Training-time statistics as floats (bookkeeping keys dropped) and the training time."""
+    out = {}
+    for key, value in values.items():
+        number = _number(value)
+        if key not in _BOOKKEEPING and number is not None:
+            out[key] = number
+    return out, _number(values.get("elapsed_time"))
+
+
+def _new_record(
+    train: dict[str, Any],
+    dataset: str,
+    method: str,
+    hp_name: str,
+    strength: float,
+    seed: int,
+    source: str,
+    study: str,
+) -> dict[str, Any]:
+    """A record skeleton (architecture.md, Result records) for one reference model."""
+    digest = hashlib.sha256(json.dumps(train, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    trial_id = f"ref.{dataset}.{method}.{strength:g}.s{seed}.{digest}"
+    params = {k: v for k, v in train.items() if not k.startswith(("dataset.", "model.random_seed"))}
+    return {
+        "schema_version": 1,
+        "trial_id": trial_id,
+        "model_num": model_number(dataset, method, strength, seed),
+        "study": study,
+        "status": "completed",
+        "error": None,
+        "spec": {
+            "dataset": dataset,
+            "method": method,
+            "hyperparameter": hp_name,
+            "strength": strength,
+            "params": params,
+            "seed": seed,
+            "steps": _int(train.get("model.training_steps")),
+            "batch_size": _int(train.get("model.batch_size")),
+            "preset": "reference",
+            "metrics": [],
+            "representations": [],
+        },
+        "timings": {"train_seconds": None, "eval_seconds": None, "wall_seconds": None},
+        "versions": {"disentbench": __version__, "code_version": "disentanglement_lib (imported)"},
+        "device": "unknown (reference)",
+        "data": {"source": "official", "imported_from": source},
+        "train_results": {},
+        "scores": {},
+    }
+
+
+def _int(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None or not math.isfinite(number) else int(number)
+
+
+def import_reference(
+    path: str | os.PathLike[str], results: str | os.PathLike[str], study: str = "reference"
+) -> ImportSummary:
+    """Read the reference's aggregated JSON at ``path`` and write one record per model into ``results``.
+
+    Raises ``UserError`` when no evaluation of the file can be imported.
+    """
+    from disentbench.results import write_record
+
+    rows = read_aggregated(path)
+    records, skipped = to_records(rows, source=os.fspath(path), study=study)
+    if not records:
+        reasons = "; ".join(f"{n} × {why}" for why, n in skipped.items()) or "the file holds no evaluations"
+        raise UserError(f"{path}: nothing to import ({reasons})")
+    summary = ImportSummary(evaluations=len(rows), skipped=skipped)
+    for record in records:
+        summary.records.append(write_record(results, record))
+    for why, n in skipped.items():
+        log.warning("skipped %d evaluation(s): %s", n, why)
+    return summary
