@@ -94,3 +94,14 @@ def test_bad_semantics() -> None:
         compute_beta_vae(
             DATA, REPRESENTATIONS["identity"], 0, num_train=10, num_eval=10, sklearn_semantics="x"
         )
+
+
+def test_invariant_to_permuting_latents() -> None:
+    perm = np.random.RandomState(3).permutation(10)
+    kwargs = dict(batch_size=16, num_train=400, num_eval=300)
+    a = compute_beta_vae(DATA, REPRESENTATIONS["half_collapsed"], np.random.RandomState(0), **kwargs)
+    b = compute_beta_vae(
+        DATA, lambda x: REPRESENTATIONS["half_collapsed"](x)[:, perm], np.random.RandomState(0), **kwargs
+    )
+    assert b["eval_accuracy"] == pytest.approx(a["eval_accuracy"], abs=0.01)
+    assert b["train_accuracy"] == pytest.approx(a["train_accuracy"], abs=0.01)
