@@ -99,6 +99,10 @@ def _options(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> A
     for name in ("max_concurrent",):
         if values.get(name) is not None and values[name] < 1:
             raise UserError(f"--{name.replace('_', '-')}: expected an integer ≥ 1, got {values[name]}")
+    if values.get("storage"):
+        from disentbench.benchmark.runner import check_storage
+
+        check_storage(values["storage"])
     if values.get("max_failures") is not None and values["max_failures"] < 0:
         raise UserError(f"--max-failures: expected an integer ≥ 0, got {values['max_failures']}")
     return RunOptions(**{k: v for k, v in values.items() if k in _OPTION_FIELDS})

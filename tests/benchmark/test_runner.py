@@ -1,0 +1,313 @@
+"""The runner with real Ray and the real trial (data, models, metrics): end to end.
+
+Trials are tiny (tens of steps, ``fast`` preset, one or two metrics) so the whole file stays
+within the area's time budget. The fault cases (killed worker, interrupted driver, a separate
+``ray start`` cluster with two nodes) are marked slow; CI runs them too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from disentbench.benchmark.runner import RunOptions, run_study
+from disentbench.benchmark.study import load_study
+from disentbench.cli import main
+from disentbench.results import load
+from disentbench.results.records import existing_records
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+TINY = {"steps": 20, "batch_size": 16, "checkpoint_every": 10, "eval_batches": 2}
+FAST_EVAL = {"preset": "fast", "metrics": ["mig"], "representations": ["mean", "sampled"]}
+
+
+def _study(tmp_path: Path, name: str, **fields) -> Path:
+    data = {
+        "study": name,
+        "datasets": ["dsprites_full"],
+        "methods": {"beta_vae": [1]},
+        "seeds": [0],
+        "training": dict(TINY),
+        "evaluation": dict(FAST_EVAL),
+        "resources": {"cpus_per_trial": 1, "max_failures": 0},
+    }
+    data.update(fields)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_smoke_study_through_cli(ray_session, dsprites_root, tmp_path, capsys):
+    smoke = yaml.safe_load((CONFIGS / "smoke.yaml").read_text())
+    smoke["training"] = dict(TINY)
+    smoke["evaluation"] = dict(FAST_EVAL)
+    path = tmp_path / "smoke.yaml"
+    path.write_text(yaml.safe_dump(smoke))
+    results = tmp_path / "results"
+    args = ["run", str(path), "--results", str(results), "--data-root", str(dsprites_root)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"results: {results.resolve()}" in out
+
+    records = existing_records(results)
+    assert len(records) == 6
+    by_method = {r["spec"]["method"]: r for r in records.values()}
+    assert sorted(r["model_num"] for r in records.values()) == [0, 300, 600, 900, 1200, 1500]
+    for record in records.values():
+        assert record["status"] == "completed", record["error"]
+        assert set(record["scores"]) == {"mean", "sampled"}
+        assert 0.0 <= record["scores"]["mean"]["mig.discrete_mig"] <= 1.0
+        assert record["data"]["source"] == "rendered" and record["data"]["reduced"] is True
+        assert {"torch", "numpy", "scikit-learn", "ray"} <= set(record["versions"])
+        assert record["train_results"]["reconstruction_loss"] > 0
+        timings = record["timings"]
+        assert 0 < timings["train_seconds"] < timings["wall_seconds"] <= timings["driver_wall_seconds"]
+    assert by_method["factor_vae"]["spec"]["params"] == {"gamma": 10.0}
+
+    table = load(results)
+    assert len(table) == 12 and set(table["representation"]) == {"mean", "sampled"}
+    assert table["mig.discrete_mig"].notna().all()
+
+    assert main(["status", str(results)]) == 0
+    assert "done 6   failed 0   pending 0" in capsys.readouterr().out
+    assert main(["export", str(results), "--format", "csv"]) == 0
+    assert (results / "results.csv").is_file()
+
+    # Re-running skips every recorded trial and leaves the records untouched.
+    before = {p.name: p.stat().st_mtime_ns for p in (results / "records").iterdir()}
+    assert main(args) == 0
+    assert "ran 0 trial(s)" in capsys.readouterr().out
+    assert before == {p.name: p.stat().st_mtime_ns for p in (results / "records").iterdir()}
+
+
+def test_failures_are_recorded_and_the_study_continues(ray_session, dsprites_root, tmp_path, capsys):
+    # beta = 1e300 overflows the loss at once (TrainingDiverged); scream_dsprites cannot load
+    # without the Scream image (the trial raises; Tune gives up after max_failures = 0).
+    path = _study(
+        tmp_path,
+        "faults",
+        datasets=["dsprites_full", "scream_dsprites"],
+        methods={"beta_vae": [1, 1e300]},
+    )
+    results = tmp_path / "results"
+    assert main(["run", str(path), "--results", str(results), "--data-root", str(dsprites_root)]) == 1
+    records = existing_records(results)
+    assert len(records) == 4
+    status = {(r["spec"]["dataset"], r["spec"]["strength"]): r for r in records.values()}
+    assert status[("dsprites_full", 1.0)]["status"] == "completed"
+    diverged = status[("dsprites_full", 1e300)]
+    assert diverged["status"] == "failed" and diverged["error"].startswith("TrainingDiverged")
+    for strength in (1.0, 1e300):
+        raised = status[("scream_dsprites", strength)]
+        assert raised["status"] == "failed" and "scream" in raised["error"].lower()
+    assert main(["status", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "done 1   failed 3   pending 0" in out and "TrainingDiverged" in out
+
+
+def _descendant_pids() -> set[int]:
+    import psutil
+
+    return {p.pid for p in psutil.Process(os.getpid()).children(recursive=True)}
+
+
+@pytest.mark.slow
+def test_killed_worker_resumes_from_checkpoint(ray_session, dsprites_root, tmp_path):
+    path = _study(
+        tmp_path,
+        "kill",
+        training={"steps": 300, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
+        resources={"cpus_per_trial": 1, "max_failures": 2},
+    )
+    results = tmp_path / "results"
+    killed: list[int] = []
+
+    def kill_after_first_checkpoint() -> None:
+        deadline = time.time() + 240
+        while time.time() < deadline and not killed:
+            for marker in (results / "ray").glob("*/*/checkpoint_*/disentbench_progress.json"):
+                try:
+                    info = json.loads(marker.read_text())
+                except ValueError:
+                    continue
+                if info["pid"] in _descendant_pids():  # only a worker of this test's Ray
+                    os.kill(info["pid"], signal.SIGKILL)
+                    killed.append(info["step"])
+                    return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=kill_after_first_checkpoint, daemon=True)
+    watcher.start()
+    summary = run_study(load_study(path), results, RunOptions(data_root=str(dsprites_root)))
+    watcher.join(timeout=5)
+    assert killed, "the watcher never saw a checkpoint"
+    assert summary.exit_code == 0
+    files = list((results / "records").glob("*.json"))
+    assert len(files) == 1
+    record = json.loads(files[0].read_text())
+    assert record["status"] == "completed"
+    assert record["resumed_from_step"] is not None and record["resumed_from_step"] >= killed[0]
+    assert record["train_results"]["resumed_from_step"] == record["resumed_from_step"]
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "disentbench.cli", *args],
+        env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.mark.slow
+def test_interrupted_driver_resumes_without_retraining(dsprites_root, tmp_path):
+    path = _study(
+        tmp_path,
+        "interrupt",
+        methods={"beta_vae": [1], "beta_tc_vae": [1]},
+        seeds=[0, 1],
+        training={"steps": 150, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
+        resources={"cpus_per_trial": 1, "max_concurrent": 1, "max_failures": 0},
+    )
+    results = tmp_path / "results"
+    args = ["run", str(path), "--results", str(results), "--data-root", str(dsprites_root)]
+    first = _cli(*args)
+    deadline = time.time() + 240
+    while time.time() < deadline and not list((results / "records").glob("*.json")):
+        assert first.poll() is None, first.stdout.read()
+        time.sleep(0.2)
+    first.send_signal(signal.SIGINT)
+    try:
+        first.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        first.kill()
+        first.communicate()
+    done_first = {p.name: p.read_text() for p in (results / "records").glob("*.json")}
+    assert 1 <= len(done_first) < 4
+
+    second = _cli("resume", str(results))
+    out, _ = second.communicate(timeout=300)
+    assert second.returncode == 0, out
+    records = existing_records(results)
+    assert len(records) == 4 and all(r["status"] == "completed" for r in records.values())
+    # Trials finished in the first run were not retrained: their records are byte-identical,
+    # and every other record comes from the second run.
+    for name, text in done_first.items():
+        assert (results / "records" / name).read_text() == text
+    first_run = {json.loads(t)["run_id"] for t in done_first.values()}
+    second_run = {r["run_id"] for r in records.values()} - first_run
+    assert len(first_run) == 1 and len(second_run) == 1
+    assert sum(r["run_id"] in second_run for r in records.values()) == 4 - len(done_first)
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _ray_start(args: list[str], temp_dir: Path, env: dict[str, str]) -> subprocess.Popen:
+    ports = _free_ports(5)
+    command = [
+        str(Path(sys.executable).with_name("ray")),
+        "start",
+        "--block",
+        "--num-cpus=1",
+        "--node-ip-address=127.0.0.1",
+        f"--temp-dir={temp_dir}",
+        f"--dashboard-agent-listen-port={ports[0]}",
+        f"--dashboard-agent-grpc-port={ports[1]}",
+        f"--metrics-export-port={ports[2]}",
+        f"--runtime-env-agent-port={ports[3]}",
+        f"--node-manager-port={ports[4]}",
+        "--disable-usage-stats",
+        *args,
+    ]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop one ``ray start --block`` we started, with its process group (by id)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_two_node_cluster_through_address(dsprites_root, tmp_path):
+    (gcs_port,) = _free_ports(1)
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    head = _ray_start(
+        ["--head", f"--port={gcs_port}", "--include-dashboard=false"],
+        Path("/tmp") / f"dbh{gcs_port}",
+        env,
+    )
+    worker = None
+    try:
+        address = f"127.0.0.1:{gcs_port}"
+        time.sleep(4)
+        worker = _ray_start([f"--address={address}"], Path("/tmp") / f"dbw{gcs_port}", env)
+        _wait_for_nodes(address, 2, env)
+        path = _study(
+            tmp_path,
+            "cluster",
+            seeds=[0, 1],
+            training={"steps": 60, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
+        )
+        results = tmp_path / "results"
+        run = _cli(
+            "run",
+            str(path),
+            "--results",
+            str(results),
+            "--data-root",
+            str(dsprites_root),
+            "--address",
+            address,
+            env=env,
+        )
+        out, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, out
+        assert "joined the Ray cluster" in out
+        records = existing_records(results)
+        assert len(records) == 2 and all(r["status"] == "completed" for r in records.values())
+        assert len({r["node_id"] for r in records.values()}) == 2  # one trial on each node
+    finally:
+        if worker is not None:
+            _stop(worker)
+        _stop(head)
+
+
+def _wait_for_nodes(address: str, count: int, env: dict[str, str]) -> None:
+    probe = (
+        "import ray,sys,time\n"
+        f"ray.init(address={address!r}, log_to_driver=False)\n"
+        "for _ in range(120):\n"
+        f"    if len([n for n in ray.nodes() if n['Alive']]) >= {count}: sys.exit(0)\n"
+        "    time.sleep(0.5)\n"
+        "sys.exit(1)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], env=env, timeout=120).returncode == 0
