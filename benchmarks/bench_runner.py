@@ -139,7 +139,8 @@ def main() -> None:
     mb = 1 / 2**20
     print(f"\nload average at the end: {os.getloadavg()}")
     print(
-        f"\n== runner overhead: {len(records)} trials of {steps} steps, 2 concurrent, study wall {total:.1f} s"
+        f"\n== runner overhead: {len(records)} trials of {steps} steps, 2 concurrent, "
+        f"study wall {total:.1f} s"
     )
     print(f"{'trial':<48} {'train s':>8} {'eval s':>7} {'wall s':>7} {'driver s':>9} {'overhead s':>11}")
     for r, over in zip(records, outside, strict=True):
@@ -158,9 +159,8 @@ def main() -> None:
     for concurrent, s in peaks.items():
         print(f"{concurrent:>10} {s.peak_workers:>8} {s.peak_pss * mb:12.0f} {s.peak_rss * mb:12.0f}")
     added = (peaks[2].peak_pss - peaks[1].peak_pss) * mb
-    print(
-        f"second trial adds {added:.0f} MB PSS (target ≤ 500 MB); RSS delta {(peaks[2].peak_rss - peaks[1].peak_rss) * mb:.0f} MB"
-    )
+    rss_added = (peaks[2].peak_rss - peaks[1].peak_rss) * mb
+    print(f"second trial adds {added:.0f} MB PSS (target ≤ 500 MB); RSS delta {rss_added:.0f} MB")
 
 
 if __name__ == "__main__":
