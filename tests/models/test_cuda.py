@@ -1,0 +1,55 @@
+"""The trainer on a CUDA device (skipped where none is available)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from disentbench.models import METHODS, TrainConfig, train
+from disentbench.models.synthetic import SquaresData
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _config(method, **overrides):
+    base = dict(
+        dataset="synthetic_squares", method=method, steps=12, log_every=4, eval_batches=2, device="auto"
+    )
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_trains_on_cuda(method):
+    model = train(_config(method), SquaresData())
+    assert model.training_stats["device"].startswith("cuda")
+    assert np.isfinite(model.training_stats["loss"])
+    assert next(model.encoder.parameters()).is_cuda
+    images = SquaresData().sample_observations(5, np.random.RandomState(0))
+    codes = model.representation_function("mean")(images)
+    assert codes.shape == (5, 10) and codes.dtype == np.float32
+    cpu_codes = model.to("cpu").representation_function("mean")(images)
+    np.testing.assert_allclose(codes, cpu_codes, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("method", ["beta_vae", "factor_vae"])
+def test_checkpoint_resume_on_cuda(tmp_path, method):
+    config = _config(method, steps=16, factor_vae_reference_steps=False)
+    straight = train(config, SquaresData())
+
+    class Crash(Exception):
+        pass
+
+    def crash(step, _directory):
+        if step == 8:
+            raise Crash
+
+    with pytest.raises(Crash):
+        train(config, SquaresData(), checkpoint_dir=tmp_path, checkpoint_every=8, on_checkpoint=crash)
+    resumed = train(config, SquaresData(), checkpoint_dir=tmp_path, checkpoint_every=8)
+    assert resumed.training_stats["resumed_from_step"] == 8
+    for (name, a), (_, b) in zip(
+        straight.encoder.state_dict().items(), resumed.encoder.state_dict().items(), strict=True
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)
