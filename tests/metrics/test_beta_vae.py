@@ -96,6 +96,7 @@ def test_bad_semantics() -> None:
         )
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_invariant_to_permuting_latents() -> None:
     perm = np.random.RandomState(3).permutation(10)
     kwargs = dict(batch_size=16, num_train=400, num_eval=300)
