@@ -153,6 +153,8 @@ def _execute(study: Any, results: Path, options: Any) -> int:
     )
     if summary.failed:
         print(f"some trials failed; see `disentbench status {results}`")
+    if summary.pending:
+        print(f"to continue: run the same command again, or `disentbench resume {results}`")
     print(f"results: {results.resolve()}  (records in {results.resolve() / 'records'})")
     return summary.exit_code
 

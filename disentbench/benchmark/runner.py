@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from disentbench.benchmark.study import Study, TrialSpec
-from disentbench.benchmark.trial import PROGRESS_FILE, checkpoint_step, run_trial
+from disentbench.benchmark.trial import PROGRESS_FILE, checkpoint_step, prepare_data, run_trial
 from disentbench.errors import UserError
 from disentbench.io import write_json_atomic
 from disentbench.results.records import existing_records, new_record, write_record
@@ -228,6 +228,20 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
     return RecordWriter()
 
 
+def prepare_datasets(names: tuple[str, ...], data_root: str | None) -> None:
+    """Prepare each data set on the driver's machine before trials start (embedded Ray).
+
+    The one render of a missing data set then happens once, in the driver, with its log line in
+    the driver's output, instead of inside the first trial. A data set that cannot be prepared is
+    only logged here: its trials fail and are recorded with the reason.
+    """
+    for name in names:
+        try:
+            prepare_data(name, data_root)
+        except UserError as exc:
+            log.warning("data set %s is not available (%s); its trials will fail", name, exc)
+
+
 def find_resume_checkpoints(storage: str, trial_ids: set[str]) -> dict[str, str]:
     """Latest persisted checkpoint per trial id under ``storage`` (from earlier, interrupted runs).
 
@@ -312,6 +326,8 @@ def run_study(
             log.info("started an embedded local Ray")
         started_ray = True
     try:
+        if not options.address:
+            prepare_datasets(study.datasets, data_root)
         run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
         specs = {spec.trial_id: spec for spec in pending}
         resume = find_resume_checkpoints(storage, set(specs))

@@ -100,6 +100,7 @@ def run_trial(
     record["resumed_from_step"] = resumed_from_step
     data = prepare_data(spec.dataset, data_root)
     record["data"] = dict(data.provenance)
+    record["timings"]["data_seconds"] = time.perf_counter() - start
 
     config = TrainConfig(
         dataset=spec.dataset,
