@@ -25,6 +25,7 @@ def model() -> TrainedModel:
         steps=3,
         batch_size=8,
         eval_batches=1,
+        device="cpu",
     )
     return train(config, SquaresData())
 
