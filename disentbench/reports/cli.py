@@ -16,6 +16,9 @@ import pandas as pd
 from disentbench.errors import DataFileError, UserError
 from disentbench.io import atomic_path
 
+#: From this many models on, figures are drawn in two processes (starting a worker costs seconds).
+AUTO_PARALLEL_MODELS = 2_000
+
 
 def load_table(source: str | os.PathLike[str]) -> pd.DataFrame:
     """The results table of a results directory, or of an exported ``.csv``/``.parquet`` file."""
@@ -52,7 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--draws", type=int, default=10_000, help="Monte-Carlo draws per transfer cell (default 10000)"
     )
     p.add_argument(
-        "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="processes drawing figures (default 2)"
+        "--jobs",
+        type=int,
+        default=0,
+        help="processes drawing figures (default 0 = auto: two for tables of "
+        f"{AUTO_PARALLEL_MODELS:,}+ models on a multi-core machine, else one)",
     )
     p.set_defaults(handler=_report)
 
@@ -89,8 +96,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _report(args: argparse.Namespace) -> int:
     from disentbench.reports.html import write_report
 
-    if args.draws < 1 or args.jobs < 1:
-        raise UserError("--draws and --jobs must be positive")
+    if args.draws < 1 or args.jobs < 0:
+        raise UserError("--draws must be positive and --jobs non-negative")
     source = Path(args.results)
     if args.out:
         out = Path(args.out)

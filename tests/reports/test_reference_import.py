@@ -12,56 +12,12 @@ from disentbench.errors import DataFileError, UserError
 from disentbench.reports import reference_import as ri
 from disentbench.results import load
 
-MEAN, SAMPLED = "@mean_representation", "@sampled_representation"
-
-
-def _evaluation(model: dict, post: str, fn: str, results: dict, predictor: str | None = None) -> dict:
-    """One row as the reference aggregates it: namespaced gin bindings (quoted strings) and results."""
-    row = {f"train_config.{k}": v for k, v in model.items()}
-    row.update({
-        "train_config.model.model": "@vae()",
-        "train_results.reconstruction_loss": 30.5, "train_results.kl_loss": 12.25,
-        "train_results.elbo": 42.75,
-        "train_results.elapsed_time": 100.0, "train_results.uuid": "abc",
-        "postprocess_config.postprocess.postprocess_fn": post, "postprocess_config.dataset.name": "'auto'",
-        "evaluation_config.evaluation.evaluation_fn": fn, "evaluation_config.evaluation.random_seed": 0,
-        "evaluation_config.dataset.name": "'auto'",
-        "evaluation_results.elapsed_time": 2.0, "evaluation_results.uuid": "xyz",
-    })  # fmt: skip
-    if predictor:
-        row["evaluation_config.predictor.predictor_fn"] = predictor
-    row.update({f"evaluation_results.{k}": v for k, v in results.items()})
-    return row
-
-
-BETA = {"model.name": "'beta_vae'", "dataset.name": "'dsprites_full'", "model.random_seed": 3,
-        "vae.beta": 4.0, "model.training_steps": 300000, "model.batch_size": 64}  # fmt: skip
-DIP = {"model.name": "'dip_vae'", "dip_vae.dip_type": "'ii'", "dip_vae.lambda_od": "10.0",
-       "dip_vae.lambda_d_factor": 1.0, "dataset.name": "'dsprites_full'",
-       "model.random_seed": "0"}  # fmt: skip
-UNKNOWN = {"model.name": "'my_vae'", "dataset.name": "'cars3d'", "model.random_seed": 1}
-
-
-def _rows() -> list[dict]:
-    down = {f"{n}:mean_test_accuracy": 0.1 * i for i, n in enumerate((10, 100, 1000, 10000), start=1)}
-    return [
-        _evaluation(BETA, MEAN, "@mig", {"discrete_mig": 0.25}),
-        _evaluation(BETA, SAMPLED, "@mig", {"discrete_mig": 0.05}),
-        _evaluation(BETA, MEAN, "@beta_vae_sklearn", {"train_accuracy": 0.9, "eval_accuracy": 0.875}),
-        _evaluation(BETA, MEAN, "@downstream_task", down, predictor="@logistic_regression_cv"),
-        _evaluation(BETA, MEAN, "@downstream_task", down, predictor="@gradient_boosting_classifier"),
-        _evaluation(BETA, SAMPLED, "@unsupervised_metrics", {"gaussian_total_correlation": 0.5}),
-        _evaluation(DIP, MEAN, "@factor_vae_score", {"eval_accuracy": 0.7, "num_active_dims": 9}),
-        _evaluation(DIP, MEAN, "@sap_score", {"SAP_score": 0.125}),
-        _evaluation(UNKNOWN, MEAN, "@mig", {"discrete_mig": 0.5}),
-    ]
-
 
 @pytest.fixture
-def aggregated(tmp_path: Path) -> Path:
+def aggregated(tmp_path: Path, reference_rows: list[dict]) -> Path:
     """The reference's format: ``DataFrame.to_json`` in its default "columns" orientation."""
     path = tmp_path / "results.json"
-    pd.DataFrame(_rows()).to_json(path)
+    pd.DataFrame(reference_rows).to_json(path)
     assert next(iter(json.loads(path.read_text()).values())).keys() == {str(i) for i in range(9)}
     return path
 
@@ -100,12 +56,12 @@ def test_import_is_idempotent(aggregated: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("orient", ["records", "index", "split"])
-def test_other_orientations_and_json_lines(orient: str, tmp_path: Path) -> None:
+def test_other_orientations_and_json_lines(orient: str, tmp_path: Path, reference_rows: list[dict]) -> None:
     path = tmp_path / "r.json"
-    pd.DataFrame(_rows()).to_json(path, orient=orient)
+    pd.DataFrame(reference_rows).to_json(path, orient=orient)
     assert len(ri.read_aggregated(path)) == 9
     lines = tmp_path / "r.jsonl"
-    pd.DataFrame(_rows()).to_json(lines, orient="records", lines=True)
+    pd.DataFrame(reference_rows).to_json(lines, orient="records", lines=True)
     rows = ri.read_aggregated(lines)
     records, skipped = ri.to_records(rows, source="x")
     assert len(records) == 2 and sum(skipped.values()) == 1
@@ -123,7 +79,7 @@ def test_gin_value_normalisation_and_names() -> None:
     assert ri.model_number("mpi3d_toy", "beta_vae", 1.0, 0) is None
 
 
-def test_bad_files_name_the_file(tmp_path: Path) -> None:
+def test_bad_files_name_the_file(tmp_path: Path, reference_rows: list[dict]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(DataFileError, match=r"bad\.json"):
@@ -133,6 +89,6 @@ def test_bad_files_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match="dlib_aggregate_results"):
         ri.read_aggregated(other)
     useless = tmp_path / "useless.json"
-    pd.DataFrame([_evaluation(UNKNOWN, MEAN, "@mig", {"discrete_mig": 0.1})]).to_json(useless)
+    pd.DataFrame(reference_rows[-1:]).to_json(useless)  # the unknown model only
     with pytest.raises(UserError, match="nothing to import"):
         ri.import_reference(useless, tmp_path / "res")
