@@ -121,7 +121,7 @@ def analyse(df: pd.DataFrame) -> Section:
 def plot(section: Section, out_dir: Path) -> list[Path]:
     """Per data set: violins by method (one panel per score) and by strength (one panel per method);
     and one stacked-bar chart of the variance shares."""
-    from disentbench.reports.plotting import grid, save, violins
+    from disentbench.reports.plotting import finish, grid, save, violins
 
     rows = section.data.get("rows")
     if rows is None:
@@ -141,8 +141,7 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
             ax.set_title(C.label(score), fontsize=9)
             ax.tick_params(axis="x", labelrotation=35, labelsize=7)
             ax.tick_params(axis="y", labelsize=7)
-        fig.suptitle(f"{dataset}: scores by method (mean representation, all seeds)", fontsize=10)
-        fig.tight_layout()
+        finish(fig, f"{dataset}: scores by method (mean representation, all seeds)")
         written.append(save(fig, out_dir / f"scores_by_method_{i}_{_safe(dataset)}.png"))
 
         fig, axes = grid(len(methods), ncols=3, size=(3.6, 2.8))
@@ -163,8 +162,7 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
             ax.set_xlabel(hp, fontsize=8)
             ax.set_ylabel(C.label(primary), fontsize=8)
             ax.tick_params(labelsize=7)
-        fig.suptitle(f"{dataset}: {C.label(primary)} by regularisation strength", fontsize=10)
-        fig.tight_layout()
+        finish(fig, f"{dataset}: {C.label(primary)} by regularisation strength")
         written.append(save(fig, out_dir / f"scores_by_strength_{i}_{_safe(dataset)}.png"))
 
     dec = section.data["decomposition"]
@@ -181,8 +179,7 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
         ax.tick_params(axis="y", labelsize=7)
     axes[0].legend(["method", "hyper-parameter", "seed"], fontsize=7)
-    fig.suptitle("Share of each score's variance", fontsize=10)
-    fig.tight_layout()
+    finish(fig, "Share of each score's variance")
     written.append(save(fig, out_dir / "variance_decomposition.png"))
     section.figures.extend(written)
     return written

@@ -35,6 +35,7 @@ from disentbench.reports import (
     unsupervised_selection,
 )
 from disentbench.reports import columns as C
+from disentbench.reports.plotting import readable
 from disentbench.reports.section import Section
 
 log = logging.getLogger(__name__)
@@ -161,10 +162,12 @@ def write_report(
         if isinstance(board, leaderboard.Leaderboard):
             with atomic_path(out / f"leaderboard_{name}.csv") as tmp:
                 tmp.write_text(leaderboard.to_csv(board), encoding="utf-8")
+                readable(tmp)
     html = _page(df, sections, items, boards, source)
     path = out / "report.html"
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
+        readable(tmp)
     say(f"wrote {path}")
     return path
 

@@ -95,7 +95,7 @@ def analyse(df: pd.DataFrame) -> Section:
 
 def plot(section: Section, out_dir: Path) -> list[Path]:
     """Per data set: TC of the sampled (left) and mean (right) representation against strength."""
-    from disentbench.reports.plotting import grid, save
+    from disentbench.reports.plotting import finish, grid, save
 
     summary = section.data.get("summary")
     if summary is None or summary.empty:
@@ -120,8 +120,7 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
             ax.set_ylabel("Gaussian TC", fontsize=8)
             ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=6)
-    fig.suptitle("Total correlation vs regularisation (95 % intervals over seeds)", fontsize=10)
-    fig.tight_layout()
+    finish(fig, "Total correlation vs regularisation (95 % intervals over seeds)")
     path = save(fig, out_dir / "tc_mean_vs_sampled.png")
     section.figures.append(path)
     return [path]
