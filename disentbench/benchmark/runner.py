@@ -218,6 +218,7 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
             record = new_record(spec.to_dict(), trial_id, spec.model_num, spec.study)
             record["error"] = _error_text(trial)
             record["run_id"] = run_id
+            record["device"] = record["host"] = None  # the driver does not know where it ran
             record["timings"]["driver_wall_seconds"] = time.perf_counter() - self.started.get(
                 trial_id, time.perf_counter()
             )

@@ -57,7 +57,6 @@ REFERENCE_DATASETS: tuple[str, ...] = (
 DATASET_BLOCK, METHOD_BLOCK, STRENGTH_BLOCK = 1800, 300, 50
 
 REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
-SKLEARN_SEMANTICS: tuple[str, ...] = ("modern", "reference")
 #: Evaluation-seed policies: ``reference`` = the fixed seeds of ``dlib_reproduce`` for every
 #: model (study.md §3.2); ``per_model`` = seeds derived from the model's seed (dlib_reproduce_jmlr).
 EVAL_SEED_POLICIES: tuple[str, ...] = ("reference", "per_model")
@@ -309,6 +308,7 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     """Validate already-parsed YAML data into a :class:`Study` (see the module docstring)."""
     from disentbench import datasets as dataset_registry
     from disentbench.metrics import METRIC_NAMES, PRESETS
+    from disentbench.metrics.estimators import SKLEARN_SEMANTICS
 
     check = _Checker(path)
     top = check.mapping("", data, _TOP_KEYS)
