@@ -88,3 +88,14 @@ def test_thin_tables_do_not_crash_and_say_what_is_missing(name: str, tmp_path: P
 def test_empty_table_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no rows"):
         write_report(pd.DataFrame(), tmp_path)
+
+
+@pytest.mark.slow
+def test_two_figure_processes_draw_the_same_files(tmp_path: Path) -> None:
+    df = synthetic_table(datasets=1, methods=2, strengths=2, seeds=3)
+    one = write_report(df, tmp_path / "one", draws=100, jobs=1)
+    two = write_report(df, tmp_path / "two", draws=100, jobs=2)
+    names = sorted(p.name for p in one.parent.glob("*.png"))
+    assert names == sorted(p.name for p in two.parent.glob("*.png")) and len(names) == 9
+    for name in names:  # same figures, drawn in a worker process
+        assert (one.parent / name).read_bytes() == (two.parent / name).read_bytes(), name
