@@ -151,6 +151,7 @@ def write_report(
     say = progress or log.info
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _remove_previous_outputs(out)
     say(f"analysing {len(df)} rows")
     sections = run_analyses(df, draws=draws)
     say("drawing figures")
@@ -170,6 +171,30 @@ def write_report(
         readable(tmp)
     say(f"wrote {path}")
     return path
+
+
+#: File-name patterns of what ``write_report`` writes; earlier outputs matching them are removed
+#: first, so a report regenerated into the same folder (e.g. docs/report) keeps no stale figure.
+OUTPUT_PATTERNS = (
+    "report.html",
+    "leaderboard_*.csv",
+    "agreement_*.png",
+    "tc_mean_vs_sampled.png",
+    "scores_by_method_*.png",
+    "scores_by_strength_*.png",
+    "variance_decomposition.png",
+    "unsupervised_selection.png",
+    "transfer.png",
+    "downstream.png",
+)
+
+
+def _remove_previous_outputs(out: Path) -> None:
+    """Delete files of an earlier report in ``out`` (only names this module writes)."""
+    for pattern in OUTPUT_PATTERNS:
+        for path in out.glob(pattern):
+            if path.is_file():
+                path.unlink()
 
 
 def _leaderboards(df: pd.DataFrame) -> dict[str, leaderboard.Leaderboard | str]:

@@ -85,6 +85,15 @@ def test_thin_tables_do_not_crash_and_say_what_is_missing(name: str, tmp_path: P
         assert "mig.discrete_mig" in html
 
 
+def test_regenerating_removes_stale_figures_only(tmp_path: Path) -> None:
+    (tmp_path / "scores_by_method_5_cars3d.png").write_bytes(b"old")
+    (tmp_path / "README.md").write_text("keep me")
+    write_report(synthetic_table(datasets=1, methods=1, strengths=2, seeds=2), tmp_path, draws=100)
+    assert not (tmp_path / "scores_by_method_5_cars3d.png").exists()
+    assert (tmp_path / "README.md").read_text() == "keep me"
+    assert (tmp_path / "scores_by_method_0_dsprites_full.png").exists()
+
+
 def test_empty_table_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no rows"):
         write_report(pd.DataFrame(), tmp_path)
