@@ -94,15 +94,16 @@ def _agreement(section: Section | None) -> Finding:
             outlier = avg.idxmin() == "Modularity"
             checks.append(outlier)
             text.append(f"Modularity {'is' if outlier else 'is not'} the outlier ({avg['Modularity']:.2f})")
-        upper = off.where(np.triu(np.ones(off.shape, dtype=bool), k=1)).stack()
+        paper = [C.PAPER_SCORES[c] for c in C.PAPER_SCORES if C.PAPER_SCORES[c] in off.index]
+        six = off.loc[paper, paper]  # the top pairs are judged among the paper's six scores
+        upper = six.where(np.triu(np.ones(six.shape, dtype=bool), k=1)).stack()
         top = set(upper.sort_values(ascending=False).index[:3])
         for a, b in (("BetaVAE", "FactorVAE"), ("MIG", "DCI Disentanglement")):
             if a in rho.index and b in rho.index and np.isfinite(rho.loc[a, b]):
                 among = (a, b) in top or (b, a) in top
                 checks.append(among)
-                text.append(
-                    f"ρ({a}, {b}) = {rho.loc[a, b]:.2f}{' (a top-3 pair)' if among else ' (not top-3)'}"
-                )
+                rank = "a top-3 pair" if among else "not a top-3 pair"
+                text.append(f"ρ({a}, {b}) = {rho.loc[a, b]:.2f} ({rank})")
         parts.append("; ".join(text))
     if thin:
         parts.append("Too few models to conclude on: " + ", ".join(thin) + ".")
