@@ -4,7 +4,8 @@ Defaults are the reference's: batch 64, Adam(1e-4, 0.9, 0.999, 1e-8) for the VAE
 Adam(1e-4, 0.5, 0.9, 1e-8) for the FactorVAE discriminator (§2.10), 1000 evaluation batches for
 the training-time unsupervised scores (§2.11). ``factor_vae_reference_steps`` reproduces the
 reference's halved FactorVAE iteration count (§2.9); it is on by default and recorded.
-``data_stream``, ``prefetch`` and ``channels_last`` only change speed and the order of random
+``data_stream``, ``prefetch``, ``channels_last`` and ``cuda_graphs`` (CUDA only: capture one
+iteration as a CUDA graph and replay it) only change speed, float rounding and the order of random
 draws (docs/deviations.md, "Models"), never the model or the objective.
 """
 
@@ -50,6 +51,7 @@ class TrainConfig:
     data_stream: str = "batched"
     prefetch: bool = True
     channels_last: bool = True
+    cuda_graphs: bool = True
 
     def validate(self) -> TrainConfig:
         """Check every field; raise ``UserError`` naming the field and what was expected."""
@@ -84,7 +86,7 @@ class TrainConfig:
             raise UserError(f"device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         if self.num_threads is not None:
             _int_field(self, "num_threads", minimum=1)
-        for name in ("factor_vae_reference_steps", "prefetch", "channels_last"):
+        for name in ("factor_vae_reference_steps", "prefetch", "channels_last", "cuda_graphs"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"{name}: expected true or false, got {getattr(self, name)!r}")
         if self.data_stream not in DATA_STREAMS:

@@ -29,15 +29,22 @@ class EncoderOutputs:
     logvar: torch.Tensor
     z: torch.Tensor
     kl: torch.Tensor
-    step: int = 0
+    step: int | torch.Tensor = 0
     discriminator_logits: torch.Tensor | None = None
 
 
 def sample_gaussian(
-    mean: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    mean: torch.Tensor,
+    logvar: torch.Tensor,
+    generator: torch.Generator | None = None,
+    eps: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Reparameterised sample z = μ + exp(ℓ/2)·ε, ε ~ N(0, I), one per input (§2.1)."""
-    eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    """Reparameterised sample z = μ + exp(ℓ/2)·ε, ε ~ N(0, I), one per input (§2.1).
+
+    ε is drawn from ``generator`` unless given (the trainer draws it ahead, outside a CUDA graph).
+    """
+    if eps is None:
+        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
     return mean + torch.exp(0.5 * logvar) * eps
 
 
@@ -62,8 +69,15 @@ def beta_vae(out: EncoderOutputs, *, beta: float) -> torch.Tensor:
     return beta * out.kl
 
 
-def annealed_capacity(step: int, c_max: float, iteration_threshold: int) -> float:
-    """AnnealedVAE capacity C(t) = min(C_max, C_max·t/T): linear from 0 to C_max over T updates (§2.8)."""
+def annealed_capacity(
+    step: int | torch.Tensor, c_max: float, iteration_threshold: int
+) -> float | torch.Tensor:
+    """AnnealedVAE capacity C(t) = min(C_max, C_max·t/T): linear from 0 to C_max over T updates (§2.8).
+
+    ``step`` may be a 0-d tensor (the trainer's CUDA-graph path), giving a tensor.
+    """
+    if isinstance(step, torch.Tensor):
+        return torch.clamp(step * (float(c_max) / iteration_threshold), max=float(c_max))
     return min(float(c_max), float(c_max) * step / iteration_threshold)
 
 
@@ -133,9 +147,15 @@ def beta_tc_vae(out: EncoderOutputs, *, beta: float) -> torch.Tensor:
 # --- FactorVAE discriminator (§2.9) ------------------------------------------------------------
 
 
-def shuffle_codes(z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Permute each latent column independently across the **same** batch (``shuffle_codes``, §2.9)."""
-    keys = torch.rand(z.shape, generator=generator, device=z.device)
+def shuffle_codes(
+    z: torch.Tensor, generator: torch.Generator | None = None, keys: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Permute each latent column independently across the **same** batch (``shuffle_codes``, §2.9).
+
+    The permutations sort uniform ``keys`` (drawn from ``generator`` unless given).
+    """
+    if keys is None:
+        keys = torch.rand(z.shape, generator=generator, device=z.device)
     return torch.gather(z, 0, torch.argsort(keys, dim=0))
 
 

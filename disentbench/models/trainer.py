@@ -141,12 +141,14 @@ def compute_losses(
     params: Mapping[str, float],
     nets: Networks,
     x: torch.Tensor,
-    step: int,
+    step: int | torch.Tensor,
     generator: torch.Generator | None,
+    eps: torch.Tensor | None = None,
 ) -> Losses:
-    """Forward pass and loss = R + regulariser for one batch (§2.6–2.8), z sampled from ``generator``."""
+    """Forward pass and loss = R + regulariser for one batch (§2.6–2.8), z sampled from ``generator``
+    (or with the given standard-normal ``eps``)."""
     mean, logvar = nets.encoder(x)
-    z = objectives.sample_gaussian(mean, logvar, generator)
+    z = objectives.sample_gaussian(mean, logvar, generator, eps)
     reconstruction = objectives.reconstruction_loss(nets.decoder(z), x)
     kl = objectives.gaussian_kl(mean, logvar)
     disc_logits = nets.discriminator(z) if nets.discriminator is not None else None
@@ -156,7 +158,7 @@ def compute_losses(
 
 
 def factor_vae_gradients(
-    losses: Losses, nets: Networks, generator: torch.Generator | None
+    losses: Losses, nets: Networks, generator: torch.Generator | None, keys: torch.Tensor | None = None
 ) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
     """Gradients of FactorVAE's two simultaneous updates from one forward pass (§2.9).
 
@@ -165,7 +167,7 @@ def factor_vae_gradients(
     same-batch-permuted codes (no encoder gradient is formed). Returns both lists and L_D.
     """
     assert nets.discriminator is not None and losses.outputs.discriminator_logits is not None
-    shuffled = objectives.shuffle_codes(losses.outputs.z.detach(), generator)
+    shuffled = objectives.shuffle_codes(losses.outputs.z.detach(), generator, keys)
     disc_loss = objectives.discriminator_loss(
         losses.outputs.discriminator_logits, nets.discriminator(shuffled)
     )
@@ -179,12 +181,19 @@ def _set_grads(params: Sequence[torch.nn.Parameter], grads: Sequence[torch.Tenso
         p.grad = g
 
 
-def _adam(params: Sequence[torch.nn.Parameter], lr: float, betas: tuple[float, float], eps: float, device):
-    """Adam with the fused kernel where this torch build has one for ``device`` (same maths, fewer passes)."""
+def _adam(
+    params: Sequence[torch.nn.Parameter],
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    capturable: bool = False,
+) -> torch.optim.Adam:
+    """Adam with the fused kernel where this torch build has one (same maths, fewer passes);
+    ``capturable`` keeps its step counts on the device so a CUDA graph can replay the update."""
     try:
-        return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, fused=True)
+        return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, fused=True, capturable=capturable)
     except (RuntimeError, TypeError):
-        return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps)
+        return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, capturable=capturable)
 
 
 class _Run:
@@ -214,12 +223,18 @@ class _Run:
         else:
             noise_seed = int(torch.randint(2**62, (1,), generator=init_generator))
             self.noise = torch.Generator(device=device).manual_seed(noise_seed)
+        # On CUDA one iteration is captured once as a CUDA graph and replayed (the step is
+        # launch-bound at batch 64); random draws stay outside the graph, in the same order.
+        self.use_graphs = device.type == "cuda" and config.cuda_graphs
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.graph_warmup = 0
+        self.static: dict[str, torch.Tensor] = {}
         self.vae_optimizer = _adam(
             self.nets.vae_parameters(),
             config.learning_rate,
             (config.adam_beta1, config.adam_beta2),
             config.adam_epsilon,
-            device,
+            self.use_graphs,
         )
         self.disc_optimizer = None
         if self.nets.discriminator is not None:
@@ -228,7 +243,7 @@ class _Run:
                 config.discriminator_learning_rate,
                 (config.discriminator_beta1, config.discriminator_beta2),
                 config.discriminator_epsilon,
-                device,
+                self.use_graphs,
             )
         self.train_seed, self.eval_seed = derive_seeds(config.seed)
         self.data_state: Any = np.random.RandomState(self.train_seed).get_state()
@@ -239,15 +254,65 @@ class _Run:
     # --- one iteration ---------------------------------------------------------------------
 
     def iterate(self, x: torch.Tensor) -> torch.Tensor:
-        """One training iteration on batch ``x``; returns the detached loss values (LOSS_KEYS order)."""
-        losses = compute_losses(self.spec, self.params, self.nets, x, self.step, self.noise)
+        """One training iteration on batch ``x``; returns the detached loss values (LOSS_KEYS order).
+
+        The noise ε (and FactorVAE's permutation keys) are drawn first, in that order, from the
+        run's generator, then the update runs eagerly or as a CUDA-graph replay.
+        """
+        shape = (x.shape[0], self.nets.encoder.num_latents)
+        eps = torch.randn(shape, generator=self.noise, device=self.device)
+        keys = None
+        if self.disc_optimizer is not None:
+            keys = torch.rand(shape, generator=self.noise, device=self.device)
+        if not self.use_graphs:
+            return self._update(x, eps, keys, self.step)
+        return self._graph_update(x, eps, keys)
+
+    def _graph_update(self, x: torch.Tensor, eps: torch.Tensor, keys: torch.Tensor | None) -> torch.Tensor:
+        """Three eager warm-up iterations on a side stream, then capture once and replay."""
+        step = torch.tensor(float(self.step), device=self.device)
+        if self.graph is None and self.graph_warmup < 3:
+            self.graph_warmup += 1
+            stream = torch.cuda.Stream(self.device)
+            stream.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(stream):
+                values = self._update(x, eps, keys, step)
+            torch.cuda.current_stream(self.device).wait_stream(stream)
+            return values
+        if self.graph is None:
+            self.static = {"x": x.clone(), "eps": eps.clone(), "step": step}
+            if keys is not None:
+                self.static["keys"] = keys.clone()
+            self.vae_optimizer.zero_grad(set_to_none=True)
+            if self.disc_optimizer is not None:
+                self.disc_optimizer.zero_grad(set_to_none=True)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                self.static["values"] = self._update(
+                    self.static["x"], self.static["eps"], self.static.get("keys"), self.static["step"]
+                )
+            self.graph = graph
+        else:
+            self.static["x"].copy_(x)
+            self.static["eps"].copy_(eps)
+            self.static["step"].copy_(step)
+            if keys is not None:
+                self.static["keys"].copy_(keys)
+        self.graph.replay()
+        return self.static["values"].clone()
+
+    def _update(
+        self, x: torch.Tensor, eps: torch.Tensor, keys: torch.Tensor | None, step: int | torch.Tensor
+    ) -> torch.Tensor:
+        """Forward pass, gradients and the optimiser step(s) of one iteration (§2.9, §2.10)."""
+        losses = compute_losses(self.spec, self.params, self.nets, x, step, None, eps)
         if self.disc_optimizer is None:
             self.vae_optimizer.zero_grad(set_to_none=True)
             losses.loss.backward()
             self.vae_optimizer.step()
             disc_loss = torch.zeros((), device=x.device)
         else:
-            vae_grads, disc_grads, disc_loss = factor_vae_gradients(losses, self.nets, self.noise)
+            vae_grads, disc_grads, disc_loss = factor_vae_gradients(losses, self.nets, None, keys)
             _set_grads(self.nets.vae_parameters(), vae_grads)
             _set_grads(list(self.nets.discriminator.parameters()), disc_grads)  # type: ignore[union-attr]
             self.vae_optimizer.step()

@@ -174,3 +174,10 @@ def test_sample_gaussian_reparameterisation():
     z = O.sample_gaussian(mean, logvar, torch.Generator().manual_seed(0))
     assert z.mean().item() == pytest.approx(3.0, abs=0.1)
     assert z.std().item() == pytest.approx(2.0, abs=0.1)
+
+
+@pytest.mark.parametrize(("step", "expected"), [(0, 0.0), (50_000, 12.5), (100_000, 25.0), (200_000, 25.0)])
+def test_annealed_capacity_on_a_step_tensor(step, expected):
+    # The trainer's CUDA-graph path passes the step as a 0-d tensor.
+    value = O.annealed_capacity(torch.tensor(float(step)), 25.0, 100_000)
+    assert isinstance(value, torch.Tensor) and value.item() == pytest.approx(expected)
