@@ -1,0 +1,271 @@
+"""All scores of one representation function in one call (docs/architecture.md, Metrics).
+
+``evaluate(data, representation_function)`` runs every configured score with the preset's
+parameters and returns one flat ``dict``: ``<metric>.<key>`` for the scores (the reference's key
+names), ``time.<metric>`` (seconds), ``meta.*`` (preset and its notes, sklearn semantics and
+version, representation kind, the seed of every metric) and, for a score that raised,
+``error.<metric>`` with the message (its keys are then NaN; the other scores still run).
+
+Seeds (study.md §3.2, metrics.md §1.3): by default every metric gets the seed the reference's
+``dlib_reproduce`` gave it — the same for every model, different for the ``mean`` and ``sampled``
+representations — so every model is scored on the same samples. An int seed policy derives the
+seeds the same way from ``RandomState(seed)`` (``seeds=0`` is the reference's). IRS, which is not
+in the study, gets the two draws that follow the study's 18.
+
+Encoder calls: the sampling helpers draw points in the reference's chunks (16 points, or 64-image
+batches for BetaVAE / FactorVAE) but call the representation function on up to 1024 observations
+at once; each sampled pool is encoded exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sklearn
+
+from disentbench.datasets.base import GroundTruthData
+from disentbench.errors import UserError
+from disentbench.metrics import estimators
+from disentbench.metrics.beta_vae import compute_beta_vae
+from disentbench.metrics.dci import compute_dci
+from disentbench.metrics.downstream import compute_downstream
+from disentbench.metrics.factor_vae import compute_factor_vae
+from disentbench.metrics.irs import compute_irs
+from disentbench.metrics.mig import compute_mig
+from disentbench.metrics.modularity_explicitness import compute_modularity_explicitness
+from disentbench.metrics.presets import Preset, get_preset
+from disentbench.metrics.sap import compute_sap
+from disentbench.metrics.unsupervised import compute_unsupervised
+from disentbench.metrics.utils import RepresentationFunction
+
+log = logging.getLogger(__name__)
+
+#: Called after each score with ``(metric name, number done, number to run)``.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How ``evaluate`` runs one score."""
+
+    compute: Callable[..., dict[str, float]]
+    #: The reference's config file name (sets the order of the seed draws).
+    reference_config: str
+    #: Keys reported as NaN when the score fails (the main keys).
+    keys: tuple[str, ...]
+    uses_sklearn_semantics: bool = False
+    uses_n_jobs: bool = False
+
+
+#: The one registry of scores (name -> spec), in the order ``evaluate`` runs them.
+METRICS: Mapping[str, MetricSpec] = {
+    "beta_vae": MetricSpec(compute_beta_vae, "beta_vae_sklearn", ("train_accuracy", "eval_accuracy"), True),
+    "factor_vae": MetricSpec(
+        compute_factor_vae, "factor_vae_metric", ("train_accuracy", "eval_accuracy", "num_active_dims")
+    ),
+    "mig": MetricSpec(compute_mig, "mig", ("discrete_mig",)),
+    "dci": MetricSpec(
+        compute_dci,
+        "dci",
+        ("disentanglement", "completeness", "informativeness_train", "informativeness_test"),
+        uses_n_jobs=True,
+    ),
+    "sap": MetricSpec(compute_sap, "sap_score", ("SAP_score",), True),
+    "modularity_explicitness": MetricSpec(
+        compute_modularity_explicitness,
+        "modularity_explicitness",
+        ("modularity_score", "explicitness_score_train", "explicitness_score_test"),
+        True,
+    ),
+    "unsupervised": MetricSpec(
+        compute_unsupervised,
+        "unsupervised",
+        (
+            "gaussian_total_correlation",
+            "gaussian_wasserstein_correlation",
+            "gaussian_wasserstein_correlation_norm",
+            "mutual_info_score",
+        ),
+    ),
+    "downstream_logistic_regression": MetricSpec(
+        compute_downstream, "downstream_task_logistic_regression", (), True, True
+    ),
+    "downstream_boosted_trees": MetricSpec(
+        compute_downstream, "downstream_task_boosted_trees", (), True, True
+    ),
+    "irs": MetricSpec(compute_irs, "irs", ("IRS", "num_active_dims")),
+}
+
+#: Every score ``evaluate`` knows, in run order.
+METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
+
+#: The study's nine scores (the default); IRS is opt-in.
+STUDY_METRICS: tuple[str, ...] = tuple(m for m in METRIC_NAMES if m != "irs")
+
+REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
+
+#: The reference's master seed of ``dlib_reproduce`` (study.md §3.2).
+REFERENCE_MASTER_SEED = 0
+
+
+def derive_seeds(master_seed: int = REFERENCE_MASTER_SEED) -> dict[str, dict[str, int]]:
+    """Per-representation, per-metric evaluation seeds, drawn as ``dlib_reproduce`` draws them.
+
+    ``RandomState(master_seed).randint(2**32)``: first the two post-processing seeds (mean,
+    sampled), then for ``mean`` and then ``sampled`` one draw per study metric config in sorted
+    config-name order; then (our addition, not in the study) one draw for IRS per representation.
+    With ``master_seed=0`` these are the seeds of study.md §3.2.
+    """
+    rs = np.random.RandomState(master_seed)
+    for _ in REPRESENTATIONS:
+        rs.randint(2**32)  # post-processing seeds; not used for scoring
+    by_config = sorted((METRICS[m].reference_config, m) for m in STUDY_METRICS)
+    seeds: dict[str, dict[str, int]] = {rep: {} for rep in REPRESENTATIONS}
+    for rep in REPRESENTATIONS:
+        for _, metric in by_config:
+            seeds[rep][metric] = int(rs.randint(2**32))
+    for rep in REPRESENTATIONS:
+        seeds[rep]["irs"] = int(rs.randint(2**32))
+    return seeds
+
+
+def resolve_seeds(
+    seeds: str | int | Mapping[str, int], representation: str, metrics: Sequence[str]
+) -> dict[str, int]:
+    """The seed of each metric: ``"reference"``, an int master seed, or an explicit mapping."""
+    if isinstance(seeds, Mapping):
+        missing = [m for m in metrics if m not in seeds]
+        if missing:
+            raise UserError(f"seeds: no seed given for metric(s) {', '.join(missing)}")
+        return {m: int(seeds[m]) for m in metrics}
+    if isinstance(seeds, str):
+        if seeds != "reference":
+            raise UserError(f"seeds must be 'reference', an int or a mapping; got {seeds!r}")
+        master = REFERENCE_MASTER_SEED
+    elif isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        if seeds < 0:
+            raise UserError(f"seeds must be a non-negative int, got {seeds}")
+        master = int(seeds)
+    else:
+        raise UserError(f"seeds must be 'reference', an int or a mapping; got {seeds!r}")
+    table = derive_seeds(master)[representation]
+    return {m: table[m] for m in metrics}
+
+
+def _check_metrics(metrics: Sequence[str] | None) -> list[str]:
+    if metrics is None:
+        return list(STUDY_METRICS)
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise UserError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRIC_NAMES)}")
+    # Keep the registry's order; drop duplicates.
+    return [m for m in METRIC_NAMES if m in set(metrics)]
+
+
+def _failure_keys(metric: str, params: Mapping[str, Any], data: GroundTruthData) -> list[str]:
+    """The main keys of ``metric`` (reported as NaN when it fails)."""
+    if metric.startswith("downstream_"):
+        sizes = params.get("num_train", (10, 100, 1000, 10000))
+        stats = ("mean_train_accuracy", "mean_test_accuracy", "min_train_accuracy", "min_test_accuracy")
+        return [f"{n}:{s}" for n in sizes for s in stats]
+    return list(METRICS[metric].keys)
+
+
+def _estimator_note(metric: str, params: Mapping[str, Any]) -> str | None:
+    """A readable description of a non-default estimator choice, recorded in ``meta``."""
+    extra = params.get("estimator_params")
+    predictor = params.get("predictor")
+    if metric == "dci" and extra:
+        args = ", ".join(f"{k}={v!r}" for k, v in sorted(extra.items()))
+        return f"GradientBoostingClassifier({args})"
+    if metric.startswith("downstream_") and (extra or predictor == "hist_gradient_boosting"):
+        names = {
+            "logistic_regression_cv": "LogisticRegressionCV",
+            "gradient_boosting": "GradientBoostingClassifier",
+            "hist_gradient_boosting": "HistGradientBoostingClassifier",
+        }
+        args = ", ".join(f"{k}={v!r}" for k, v in sorted((extra or {}).items()))
+        return f"{names.get(predictor, predictor)}({args})"
+    return None
+
+
+def evaluate(
+    data: GroundTruthData,
+    representation_function: RepresentationFunction,
+    *,
+    preset: str | Preset = "paper",
+    metrics: Sequence[str] | None = None,
+    representation: str = "mean",
+    seeds: str | int | Mapping[str, int] = "reference",
+    sklearn_semantics: str = "modern",
+    progress: ProgressCallback | None = None,
+    n_jobs: int | None = 1,
+) -> dict[str, Any]:
+    """Every configured score of ``representation_function`` on ``data``, as one flat dict.
+
+    ``metrics`` defaults to the study's nine (:data:`STUDY_METRICS`); ``representation``
+    (``mean``/``sampled``) selects the reference seed table; ``n_jobs`` is the number of parallel
+    classifier fits of DCI and the downstream tasks (values do not depend on it). A score that
+    raises is reported as NaN with ``error.<metric>`` and a ``RuntimeWarning``; bad arguments
+    raise ``UserError`` before any work.
+    """
+    chosen = get_preset(preset)
+    names = _check_metrics(metrics)
+    if representation not in REPRESENTATIONS:
+        raise UserError(f"representation must be one of {', '.join(REPRESENTATIONS)}; got {representation!r}")
+    try:
+        estimators.check_sklearn_semantics(sklearn_semantics)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    metric_seeds = resolve_seeds(seeds, representation, names)
+
+    out: dict[str, Any] = {
+        "meta.preset": chosen.name,
+        "meta.preset_notes": chosen.notes,
+        "meta.sklearn_semantics": sklearn_semantics,
+        "meta.sklearn_version": sklearn.__version__,
+        "meta.representation": representation,
+        "meta.seeds": "custom" if isinstance(seeds, Mapping) else str(seeds),
+    }
+    total = len(names)
+    for done, metric in enumerate(names, start=1):
+        spec = METRICS[metric]
+        params = chosen.params_for(metric)
+        if spec.uses_sklearn_semantics:
+            params["sklearn_semantics"] = sklearn_semantics
+        if spec.uses_n_jobs:
+            params["n_jobs"] = n_jobs
+        seed = metric_seeds[metric]
+        out[f"meta.seed.{metric}"] = seed
+        note = _estimator_note(metric, params)
+        if note:
+            out[f"meta.estimator.{metric}"] = note
+        log.info("evaluating %s (%d/%d, seed %d, preset %s)", metric, done, total, seed, chosen.name)
+        start = time.perf_counter()
+        try:
+            scores = spec.compute(data, representation_function, np.random.RandomState(seed), **params)
+        except Exception as exc:  # one failing score must not kill the evaluation
+            message = f"{type(exc).__name__}: {exc}"
+            warnings.warn(
+                f"score {metric} failed and is reported as NaN: {message}", RuntimeWarning, stacklevel=2
+            )
+            log.warning("score %s failed: %s", metric, message)
+            out[f"error.{metric}"] = message
+            scores = dict.fromkeys(_failure_keys(metric, params, data), math.nan)
+        elapsed = time.perf_counter() - start
+        for key, value in scores.items():
+            out[f"{metric}.{key}"] = float(value)
+        out[f"time.{metric}"] = elapsed
+        log.info("%s done in %.1f s", metric, elapsed)
+        if progress is not None:
+            progress(metric, done, total)
+    return out

@@ -1,0 +1,98 @@
+"""Named evaluation presets: the study's settings (``paper``) and a faster variant (``fast``).
+
+A preset is data: for each metric name, the keyword arguments passed to its ``compute_<name>``
+function, plus a note on what it changes. ``evaluate`` records the preset's name and notes in
+every result (``meta.preset``, ``meta.preset_notes``), so a faster variant is never a silent
+change (STYLE.md §1).
+
+``paper`` is metrics.md §2-§10 / study.md §3.2 exactly: every function default is the study's.
+
+``fast`` (chosen by ``benchmarks/bench_metrics.py``, which checks Spearman >= 0.95 against
+``paper`` over differently entangled representations for every score it changes):
+
+* BetaVAE / FactorVAE scores: a fifth of the labelled points (2000 train, 1000 eval; FactorVAE
+  variances from 2000 observations). Same classifiers.
+* DCI: 2000 / 1000 points and ``GradientBoostingClassifier(n_estimators=20, learning_rate=0.5)``
+  — still exact impurity importances of the same boosting family (fewer, larger steps), because
+  DCI's disentanglement and completeness are defined by those importances (a histogram booster
+  has none, and other importance definitions change the values, metrics.md §14).
+* SAP, modularity / explicitness: 5000 / 2500 points.
+* downstream (both predictors): the same training sizes and keys, 1000 test points instead of
+  5000; the boosted-trees task uses ``HistGradientBoostingClassifier(max_iter=20)`` (no feature
+  importances are needed there) instead of 100-stage exact gradient boosting.
+* MIG, unsupervised scores, IRS: unchanged (already fast; pure numpy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from disentbench.errors import UserError
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Per-metric keyword arguments for ``compute_<metric>``; missing metrics use the defaults."""
+
+    name: str
+    notes: str
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def params_for(self, metric: str) -> dict[str, Any]:
+        """A fresh copy of the keyword arguments for ``metric`` (empty: the study's defaults)."""
+        return dict(self.params.get(metric, {}))
+
+
+PAPER = Preset(
+    name="paper",
+    notes="study sizes and estimators (metrics.md §2-§10, study.md §3.2)",
+    params={
+        "downstream_logistic_regression": {"predictor": "logistic_regression_cv"},
+        "downstream_boosted_trees": {"predictor": "gradient_boosting"},
+    },
+)
+
+FAST = Preset(
+    name="fast",
+    notes=(
+        "beta_vae/factor_vae 2000 train, 1000 eval points; dci 2000/1000 points with "
+        "GradientBoostingClassifier(n_estimators=20, learning_rate=0.5); sap and "
+        "modularity_explicitness 5000/2500 points; downstream 1000 test points, boosted trees = "
+        "HistGradientBoostingClassifier(max_iter=20); mig, unsupervised, irs as in paper. Values "
+        "of changed scores are not the reference's; rankings agree (Spearman >= 0.95, "
+        "benchmarks/bench_metrics.py)"
+    ),
+    params={
+        "beta_vae": {"num_train": 2000, "num_eval": 1000},
+        "factor_vae": {"num_train": 2000, "num_eval": 1000, "num_variance_estimate": 2000},
+        "dci": {
+            "num_train": 2000,
+            "num_test": 1000,
+            "estimator_params": {"n_estimators": 20, "learning_rate": 0.5},
+        },
+        "sap": {"num_train": 5000, "num_test": 2500},
+        "modularity_explicitness": {"num_train": 5000, "num_test": 2500},
+        "downstream_logistic_regression": {"predictor": "logistic_regression_cv", "num_test": 1000},
+        "downstream_boosted_trees": {
+            "predictor": "hist_gradient_boosting",
+            "num_test": 1000,
+            "estimator_params": {"max_iter": 20},
+        },
+    },
+)
+
+#: The one registry of presets (name -> :class:`Preset`).
+PRESETS: Mapping[str, Preset] = MappingProxyType({p.name: p for p in (PAPER, FAST)})
+
+
+def get_preset(preset: str | Preset) -> Preset:
+    """The preset named ``preset`` (or ``preset`` itself); ``UserError`` naming the choices."""
+    if isinstance(preset, Preset):
+        return preset
+    try:
+        return PRESETS[preset]
+    except (KeyError, TypeError):
+        raise UserError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}") from None
