@@ -27,12 +27,16 @@ three hue factors, scales {0.75, 1.25}, all 4 shapes, orientations {-30, 0, 30} 
 from __future__ import annotations
 
 import collections
+import contextlib
+import itertools
 import json
 import multiprocessing
 import os
 import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -162,45 +166,50 @@ def _colour_task(args: tuple[int, int]) -> tuple[int, list[bytes]]:
 
 # --- parent side -------------------------------------------------------------------------------
 class _InProcess:
-    """A stand-in for a process pool when ``workers`` is 0 or 1 (same code path, no processes)."""
+    """Stands in for a process pool when ``workers`` is 0 or 1: same code path, no processes."""
 
     def __init__(self, initializer=None, initargs=()):
         if initializer is not None:
             initializer(*initargs)
 
-    def imap(self, fn, items):
-        return map(fn, items)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
+@contextlib.contextmanager
 def _pool(workers: int, initializer=None, initargs=()):
+    """A process pool of ``workers`` spawned processes (or :class:`_InProcess`).
+
+    Spawned, not forked: the caller may hold threads (Ray, torch). A worker that cannot start
+    (e.g. a script without an ``if __name__ == "__main__"`` guard) breaks the pool, which raises
+    instead of respawning workers forever.
+    """
     if workers <= 1:
-        return _InProcess(initializer, initargs)
-    ctx = multiprocessing.get_context("spawn")  # no fork: the caller may hold threads (Ray, torch)
-    return ctx.Pool(workers, initializer=initializer, initargs=initargs)
+        yield _InProcess(initializer, initargs)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=initializer, initargs=initargs)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _bounded_imap(pool, fn, items: Sequence, window: int):
-    """Ordered results of ``fn`` over ``items`` with at most ``window`` tasks in flight."""
+def _ordered_map(pool, fn, items: Sequence, window: int) -> Iterator:
+    """Results of ``fn`` over ``items`` in order, with at most ``window`` tasks in flight."""
     if isinstance(pool, _InProcess):
         yield from map(fn, items)
         return
-    pending: collections.deque = collections.deque()
     it = iter(items)
-    for item in it:
-        pending.append(pool.apply_async(fn, (item,)))
-        if len(pending) >= window:
-            break
+    pending = collections.deque(pool.submit(fn, item) for item in itertools.islice(it, window))
     while pending:
-        yield pending.popleft().get()
-        nxt = next(it, None)
-        if nxt is not None:
-            pending.append(pool.apply_async(fn, (nxt,)))
+        try:
+            result = pending.popleft().result()
+        except BrokenProcessPool as exc:
+            raise RuntimeError(
+                "render_shapes3d: a worker process died or could not start; a script that calls it "
+                'with workers > 1 needs an `if __name__ == "__main__":` guard (or use workers=1)'
+            ) from exc
+        for item in itertools.islice(it, 1):
+            pending.append(pool.submit(fn, item))
+        yield result
 
 
 def _check_args(path: object, workers: object) -> tuple[Path, int]:
@@ -287,7 +296,7 @@ def shade_grid(
     sky = np.empty((len(configs), 64, 64), dtype=np.float32)
     with _pool(workers) as pool, _tqdm(len(configs), "shapes3d geometry", "config", progress) as bar:
         tasks = [(*cfg, params) for cfg in configs]
-        for i, maps in enumerate(pool.imap(_geometry_task, tasks)):
+        for i, maps in enumerate(_ordered_map(pool, _geometry_task, tasks, 4 * max(workers, 1))):
             coef[i], sky[i] = maps.coef, maps.sky
             bar.update(1)
     return coef, sky
@@ -316,7 +325,7 @@ def fill_images(images, stop: int, initargs: tuple, *, workers: int, progress: b
         _pool(workers, _init_colour_worker, initargs) as pool,
         _tqdm(stop, "shapes3d images", "img", progress) as bar,
     ):
-        for start, chunks in _bounded_imap(pool, _colour_task, units, 2 * max(workers, 1)):
+        for start, chunks in _ordered_map(pool, _colour_task, units, 2 * max(workers, 1)):
             for j, data in enumerate(chunks):
                 images.id.write_direct_chunk((start + j * CHUNK_IMAGES, 0, 0, 0), data)
             bar.update(min(len(chunks) * CHUNK_IMAGES, stop - start))
