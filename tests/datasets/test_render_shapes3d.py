@@ -58,7 +58,7 @@ def test_reduced_file_layout_and_labels(reduced_file: Path):
     assert np.array_equal(lab, r.grid_labels(values))
 
     assert set(r.ATTRS) <= set(attrs)
-    assert attrs["disentbench_renderer"] == r.RENDERER_NAME
+    assert attrs["renderer"] == attrs["disentbench_renderer"] == r.RENDERER_NAME
     assert attrs["renderer_version"] == r.RENDERER_VERSION
     assert bool(attrs["reduced"]) is True
     assert json.loads(attrs["factor_names"]) == list(r.FACTOR_NAMES)
@@ -171,3 +171,19 @@ def test_bad_workers_rejected(tmp_path: Path, workers):
 def test_directory_path_rejected(tmp_path: Path):
     with pytest.raises(UserError, match="directory"):
         r.render_shapes3d(tmp_path, reduced=True, workers=1, progress=False)
+
+
+def test_loader_reads_the_rendered_file(reduced_file: Path, tmp_path: Path):
+    from disentbench.datasets.shapes3d import Shapes3D
+
+    path = tmp_path / "3dshapes.h5"
+    path.write_bytes(reduced_file.read_bytes())  # the loader writes its cache beside the file
+    data = Shapes3D(path=path)
+    assert data.factors_num_values == [3, 3, 3, 2, 4, 3]
+    prov = data.provenance
+    assert prov["source"] == "rendered" and prov["renderer"] == r.RENDERER_NAME and prov["reduced"] is True
+    factors = np.array([[2, 1, 2, 1, 3, 2]])
+    obs = data.sample_observations_from_factors(factors, np.random.RandomState(0))
+    with h5py.File(reduced_file, "r") as fh:
+        stored = fh["images"][2 * 216 + 72 + 48 + 12 + 9 + 2]
+    assert np.array_equal(obs[0], stored.transpose(2, 0, 1).astype(np.float32) / 255)

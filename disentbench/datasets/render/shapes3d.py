@@ -11,8 +11,8 @@ layout so the loader, the trainer and the metrics run unchanged:
 The pixels come from a small ray caster (:mod:`.shapes3d_scene`) fitted to the official GIF
 frames; it is a look-alike, not the MuJoCo scene (``docs/shapes3d_renderer.md``). The file says so
 in its attributes (:data:`ATTRS` names them) so a loader can report the provenance:
-``disentbench_renderer``, ``renderer_version``, ``render_params`` (JSON), ``reduced`` (bool),
-``factor_names``, ``factor_sizes``, ``factor_values`` (JSON), ``stand_in``.
+``renderer`` (repeated as ``disentbench_renderer``), ``renderer_version``, ``render_params``
+(JSON), ``reduced`` (bool), ``factor_names``, ``factor_sizes``, ``factor_values`` (JSON), ``stand_in``.
 
 Speed: geometry depends only on (scale, shape, orientation), 480 configurations. Phase 1 ray-casts
 those once into recolouring maps; phase 2 colours the 1000 hue combinations of each with a
@@ -70,6 +70,7 @@ REDUCED_INDICES: dict[str, tuple[int, ...]] = {
 }
 #: Attribute names written on the file root.
 ATTRS = (
+    "renderer",
     "disentbench_renderer",
     "renderer_version",
     "render_params",
@@ -234,6 +235,7 @@ def _tqdm(total: int, desc: str, unit: str, enabled: bool):
 def render_attrs(values: dict[str, np.ndarray], reduced: bool, params: SceneParams) -> dict[str, object]:
     """The provenance attributes written on the file root (see :data:`ATTRS`)."""
     return {
+        "renderer": RENDERER_NAME,
         "disentbench_renderer": RENDERER_NAME,
         "renderer_version": RENDERER_VERSION,
         "render_params": json.dumps(params.to_dict(), sort_keys=True),
