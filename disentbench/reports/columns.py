@@ -50,12 +50,12 @@ LEADERBOARD_PRESETS: dict[str, tuple[str, ...]] = {
 #: The Gaussian total correlation of a representation (analyses.md §3(b)).
 TC_COLUMN = "unsupervised.gaussian_total_correlation"
 
-#: Training-time unsupervised scores (analyses.md §3(d)); the reference's ``elbo`` is its loss
-#: (reconstruction + KL), so lower is better for all three.
+#: Training-time unsupervised scores (analyses.md §3(d); models.md: ``elbo`` is stored as
+#: −(reconstruction + KL), the ELBO itself, so higher is better for it and lower for the others).
 TRAIN_SCORES: dict[str, str] = {
     "train.reconstruction_loss": "Reconstruction",
     "train.kl_loss": "KL",
-    "train.elbo": "ELBO (loss)",
+    "train.elbo": "ELBO",
 }
 
 #: Downstream sample sizes (analyses.md §1, downstream tasks).

@@ -94,8 +94,8 @@ def _agreement(section: Section | None) -> Finding:
             outlier = avg.idxmin() == "Modularity"
             checks.append(outlier)
             text.append(f"Modularity {'is' if outlier else 'is not'} the outlier ({avg['Modularity']:.2f})")
-        paper = [C.PAPER_SCORES[c] for c in C.PAPER_SCORES if C.PAPER_SCORES[c] in off.index]
-        six = off.loc[paper, paper]  # the top pairs are judged among the paper's six scores
+        names = [C.PAPER_SCORES[c] for c in C.PAPER_SCORES if C.PAPER_SCORES[c] in off.index]
+        six = off.loc[names, names]  # the top pairs are judged among the paper's six scores
         upper = six.where(np.triu(np.ones(six.shape, dtype=bool), k=1)).stack()
         top = set(upper.sort_values(ascending=False).index[:3])
         for a, b in (("BetaVAE", "FactorVAE"), ("MIG", "DCI Disentanglement")):
@@ -230,7 +230,8 @@ def _transfer(section: Section | None, n_models: int) -> Finding:
     )
     table = None if section is None else section.data.get("table")
     if table is None or table["n_draws"].sum() == 0:
-        return Finding(claim, paper, "Not computed: " + _notes(section), NOT_COMPUTED, n_models)
+        notes = " ".join(n for n in (section.notes if section else []) if not n.startswith("Ties"))
+        return Finding(claim, paper, "Not computed: " + (notes or _notes(section)), NOT_COMPUTED, n_models)
     cells = {(r.score, r.dataset): r.p_outperform_pct for r in table.itertuples()}
     text = (
         "; ".join(f"{s} score / {d} data set {v:.1f} %" for (s, d), v in cells.items() if np.isfinite(v))

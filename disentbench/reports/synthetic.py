@@ -139,7 +139,7 @@ def _model_rows(
     train = {
         "train.reconstruction_loss": recon,
         "train.kl_loss": kl,
-        "train.elbo": recon + kl,
+        "train.elbo": -(recon + kl),
         "train.regularizer": kl * (1.0 + reg),
         "train.loss": recon + kl * (1.0 + reg),
     }

@@ -11,7 +11,10 @@ from disentbench.reports.synthetic import Effects, synthetic_table
 
 def _verdicts(df: pd.DataFrame) -> dict[str, str]:
     sections = run_analyses(df, draws=2_000)
-    return {f.claim[:3]: f.verdict for f in findings.findings(sections, n_models=len(df) // 2)}
+    items = findings.findings(sections, n_models=len(df) // 2)
+    for f in items:
+        assert isinstance(f.paper, str) and isinstance(f.result, str) and f.result, f
+    return {f.claim[:3]: f.verdict for f in items}
 
 
 def test_paper_like_table_is_consistent_where_planted(medium_table: pd.DataFrame) -> None:
