@@ -1,7 +1,24 @@
 """Ground-truth data sets: one interface, one registry (data.md §4).
 
-``get(name, root=None)`` returns a ready data set; ``names()`` lists the registry. The registry
-below is the one list the CLI, the study validation and the docs read.
+``get(name, root=None)`` returns a ready data set; ``names()`` lists the registry;
+``prepare(name, root, render_if_missing=True)`` renders the offline stand-in when no file is
+present. The registry below is the one list the CLI, the study validation and the docs read.
+
+Observation layout (all data sets): ``sample_observations_from_factors(factors, rs)`` returns
+float32 in [0, 1], **channels-first** ``(n, C, 64, 64)`` (C = 1 for ``dsprites_full``, 3 for
+``color_dsprites``, ``noisy_dsprites``, ``scream_dsprites``, ``shapes3d``); the reference is
+channels-last ``(n, 64, 64, C)`` with the same values. Factors are int64 class indices
+``(n, K)`` in the order of ``factor_names``. Random draws (factors, nuisance factors, variant
+noise) follow the reference's order and shapes exactly; noise is drawn in the reference's
+channels-last layout and then transposed, so a ``RandomState`` gives the reference's pixels.
+
+Pixels stay uint8 (dSprites: bit-packed) in one memory-mapped cache file per machine, shared by
+every process (``cache.py``); only the sampled batch is converted to float32.
+
+Files (``paths.py``): under the data root (``root``, ``$DISENTBENCH_DATA`` or the user cache) or
+``$DISENTANGLEMENT_LIB_DATA``: ``dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz``,
+``scream/scream.jpg``, ``3dshapes/3dshapes.h5``. Get them with ``disentbench data download NAME``
+(official) or ``disentbench data render NAME`` (offline stand-in, recorded in ``provenance``).
 """
 
 from __future__ import annotations
