@@ -68,12 +68,18 @@ def _read_small_array(zf: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
             raise DataFileError(f"{path}: cannot read {name}.npy ({exc})") from None
 
 
-def read_layout(path: Path) -> dict[str, Any]:
+def read_layout(path: Path, *, use_cache: bool = False) -> dict[str, Any]:
     """Validate the npz's arrays and return its grid: sizes, provenance, metadata (§4.2).
+
+    With ``use_cache`` the result of a successful check is remembered per file version (a small
+    JSON file beside the pixel cache), so later processes skip decoding ``latents_classes``.
 
     Never unpickles: the official file's pickled ``metadata`` is not needed (its grid is the
     official one, checked against the array shapes); our own files store JSON metadata.
     """
+    if use_cache:
+        layout = cache.cached_json(path, "layout", lambda: read_layout(path))
+        return {**layout, "sizes": tuple(layout["sizes"])}
     try:
         with zipfile.ZipFile(path) as zf:
             with _open_member(zf, "imgs.npy", path) as fh:
@@ -146,7 +152,7 @@ class DSpritesImages:
 
     def __init__(self, path: Path):
         self.path = path
-        layout = read_layout(path)
+        layout = read_layout(path, use_cache=True)
         self.sizes: tuple[int, ...] = layout["sizes"]
         self.metadata: dict[str, Any] | None = layout["metadata"]
         n = layout["num_images"]
