@@ -52,6 +52,11 @@ def postprocess_seed(spec: TrialSpec, representation: str) -> int:
     return int(draws[("mean", "sampled").index(representation)])
 
 
+def evaluation_seeds(spec: TrialSpec) -> str | int:
+    """``metrics.evaluate``'s ``seeds``: the reference's fixed per-metric seeds, or the model's seed."""
+    return "reference" if spec.eval_seeds == "reference" else spec.seed
+
+
 @contextlib.contextmanager
 def node_lock(name: str) -> Iterator[None]:
     """An exclusive lock shared by every process of this machine (not across machines)."""
@@ -138,8 +143,9 @@ def run_trial(
                 preset=spec.preset,
                 metrics=list(spec.metrics) if spec.metrics is not None else None,
                 representation=representation,
-                seeds=spec.eval_seeds,
+                seeds=evaluation_seeds(spec),
                 sklearn_semantics=spec.sklearn_semantics,
+                n_jobs=num_threads or 1,
             )
         )
     record["timings"]["eval_seconds"] = time.perf_counter() - t1

@@ -61,7 +61,7 @@ def test_reference_study_grid_and_model_numbers():
     assert not any(7200 <= n < 10800 for n in by_num)
     # Sweep order = numbering order within the supported data sets.
     assert [s.model_num for s in specs] == sorted(by_num)
-    assert by_num[1000].params == {"lambda_d_factor": 1.0, "lambda_od": 1.0}  # dip_vae_ii, m=3
+    assert by_num[1000].params == {"lambda_d_factor": 1.0, "lambda_od": 5.0}  # dip_vae_ii (m=3), h=2
 
 
 def test_trial_ids_stable_and_unique():
