@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import h5py
@@ -46,6 +47,7 @@ def test_reduced_file_layout_and_labels(reduced_file: Path):
         images, labels = fh["images"], fh["labels"]
         assert images.shape == (648, 64, 64, 3) and images.dtype == np.uint8
         assert labels.shape == (648, 6) and labels.dtype == np.float64
+        assert images.chunks == (r.CHUNK_IMAGES, 64, 64, 3) and images.compression == "gzip"
         lab = labels[:]
         attrs = dict(fh.attrs)
     # Orientation fastest, floor hue slowest, official values (data.md §4.5).
@@ -65,6 +67,10 @@ def test_reduced_file_layout_and_labels(reduced_file: Path):
     assert json.loads(attrs["factor_sizes"]) == [3, 3, 3, 2, 4, 3]
     assert json.loads(attrs["factor_values"])["orientation"] == [-30.0, 0.0, 30.0]
     assert json.loads(attrs["render_params"]) == FAST.to_dict()
+    assert SceneParams.from_dict(json.loads(attrs["render_params"])) == FAST
+    umask = os.umask(0)
+    os.umask(umask)
+    assert reduced_file.stat().st_mode & 0o777 == 0o666 & ~umask, "usual file mode, not mkstemp's 0o600"
 
 
 def test_full_grid_values_are_official():
