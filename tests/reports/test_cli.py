@@ -51,6 +51,10 @@ def test_report_from_a_csv_table(tmp_path: Path, capsys: pytest.CaptureFixture[s
         == 0
     )
     assert "<table" in capsys.readouterr().out
+    parquet = tmp_path / "results.parquet"
+    pd.read_csv(table).to_parquet(parquet)
+    assert main(["leaderboard", str(parquet), "--format", "csv", "--representation", "sampled"]) == 0
+    assert len(pd.read_csv(io.StringIO(capsys.readouterr().out))) == 4  # 2 methods × 2 strengths
 
 
 def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
