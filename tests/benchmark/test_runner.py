@@ -29,6 +29,7 @@ from disentbench.results.records import existing_records
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TINY = {"steps": 20, "batch_size": 16, "checkpoint_every": 10, "eval_batches": 2}
 FAST_EVAL = {"preset": "fast", "metrics": ["mig"], "representations": ["mean", "sampled"]}
+MEAN_ONLY = {**FAST_EVAL, "representations": ["mean"]}
 
 
 def _study(tmp_path: Path, name: str, **fields) -> Path:
@@ -38,7 +39,7 @@ def _study(tmp_path: Path, name: str, **fields) -> Path:
         "methods": {"beta_vae": [1]},
         "seeds": [0],
         "training": dict(TINY),
-        "evaluation": dict(FAST_EVAL),
+        "evaluation": dict(MEAN_ONLY),
         "resources": {"cpus_per_trial": 1, "max_failures": 0},
     }
     data.update(fields)
