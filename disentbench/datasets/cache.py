@@ -96,6 +96,47 @@ def ensure_npy(path: Path, kind: str, build: Callable[[Path], None]) -> Path:
     return target
 
 
+class NpyWriter:
+    """Write a C-ordered ``.npy`` file row block by row block with plain writes.
+
+    Plain writes, not a writable memory map: dirty pages of a map count in the writer's RSS
+    (and Ray's memory monitor reads RSS), page-cache pages of written files do not.
+    """
+
+    def __init__(self, path: Path, dtype: np.dtype | type, shape: tuple[int, ...]):
+        self.shape, self.dtype = shape, np.dtype(dtype)
+        self.rows = 0
+        self._fh = open(path, "wb")
+        np.lib.format.write_array_header_1_0(
+            self._fh,
+            {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": shape},
+        )
+
+    def write(self, block: np.ndarray) -> None:
+        """Append rows; ``block`` must have the file's dtype and row shape."""
+        if block.dtype != self.dtype or block.shape[1:] != self.shape[1:]:
+            raise ValueError(f"block {block.dtype} {block.shape} does not fit {self.dtype} {self.shape}")
+        self._fh.write(np.ascontiguousarray(block).tobytes())
+        self.rows += block.shape[0]
+
+    def close(self) -> None:
+        """Flush to disk; raises if fewer or more rows were written than the header says."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        if self.rows != self.shape[0]:
+            raise ValueError(f"wrote {self.rows} rows, expected {self.shape[0]}")
+
+    def __enter__(self) -> NpyWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self._fh.close()
+
+
 def make_readable(path: Path) -> None:
     """Give a freshly written data file the usual ``0o666 & ~umask`` mode (``mkstemp`` uses 0600),
     so other users and processes of the machine can share it."""

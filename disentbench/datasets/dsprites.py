@@ -122,10 +122,13 @@ def read_layout(path: Path, *, use_cache: bool = False) -> dict[str, Any]:
 
 def _build_packed(path: Path, num_images: int, tmp: Path) -> None:
     """Stream ``imgs`` out of the npz into a bit-packed ``(n, 64, 8)`` uint8 ``.npy`` at ``tmp``."""
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(num_images, 64, 8))
     row_bytes = 64 * 64
     try:
-        with zipfile.ZipFile(path) as zf, zf.open("imgs.npy") as fh:
+        with (
+            cache.NpyWriter(tmp, np.uint8, (num_images, 64, 8)) as out,
+            zipfile.ZipFile(path) as zf,
+            zf.open("imgs.npy") as fh,
+        ):
             _read_header(fh, path, "imgs")
             for start in range(0, num_images, _ROWS_PER_CHUNK):
                 rows = min(_ROWS_PER_CHUNK, num_images - start)
@@ -138,13 +141,11 @@ def _build_packed(path: Path, num_images: int, tmp: Path) -> None:
                 chunk = np.frombuffer(buf, dtype=np.uint8).reshape(rows, 64, 64)
                 if chunk.max(initial=0) > 1:
                     raise DataFileError(f"{path}: imgs must hold only 0 and 1 (binary masks, §4.2)")
-                out[start : start + rows] = np.packbits(chunk, axis=-1)
+                out.write(np.packbits(chunk, axis=-1))
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise DataFileError(
             f"{path}: truncated or corrupted dSprites npz ({exc}); delete it and get it again"
         ) from None
-    out.flush()
-    del out
 
 
 class DSpritesImages:

@@ -104,17 +104,13 @@ def _build_raw(path: Path, n: int, tmp: Path) -> None:
     """Copy ``images`` into a raw uint8 ``(n, 64, 64, 3)`` ``.npy`` at ``tmp``, chunk by chunk."""
     import h5py
 
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, 64, 64, 3))
     try:
-        with h5py.File(path, "r") as fh:
+        with h5py.File(path, "r") as fh, cache.NpyWriter(tmp, np.uint8, (n, 64, 64, 3)) as out:
             images = fh["images"]
             for start in range(0, n, _ROWS_PER_CHUNK):
-                stop = min(n, start + _ROWS_PER_CHUNK)
-                images.read_direct(out, np.s_[start:stop], np.s_[start:stop])
+                out.write(images[start : min(n, start + _ROWS_PER_CHUNK)])
     except (OSError, KeyError, ValueError) as exc:
         raise _h5_error(path, exc) from None
-    out.flush()
-    del out
 
 
 class Shapes3D(GroundTruthData):
