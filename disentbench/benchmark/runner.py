@@ -32,6 +32,7 @@ from typing import Any
 from disentbench.benchmark.study import Study, TrialSpec
 from disentbench.benchmark.trial import PROGRESS_FILE, checkpoint_step, prepare_data, run_trial
 from disentbench.errors import UserError
+from disentbench.io import _json_default as json_default
 from disentbench.io import write_json_atomic
 from disentbench.results.records import existing_records, new_record, write_record
 
@@ -89,6 +90,7 @@ def pending_trials(
 
 def tune_trainable(config: dict[str, Any]) -> None:
     """The Ray Tune function trainable: one trial, checkpoints and record reported to Tune."""
+    import ray
     from ray import tune
 
     config = config["trial"]
@@ -118,29 +120,10 @@ def tune_trainable(config: dict[str, Any]) -> None:
             resumed_from_step=resumed,
         )
         record["run_id"] = config["run_id"]
-        record["node_id"] = _node_id()
-        tune.report({"step": spec.steps, RECORD_KEY: json.dumps(record, default=_json_default)})
+        record["node_id"] = ray.get_runtime_context().get_node_id()
+        tune.report({"step": spec.steps, RECORD_KEY: json.dumps(record, default=json_default)})
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _node_id() -> str | None:
-    import ray
-
-    try:
-        return ray.get_runtime_context().get_node_id()
-    except Exception:  # outside Ray (direct calls in tests)
-        return None
-
-
-def _json_default(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def _error_text(trial: Any) -> str:
@@ -165,6 +148,10 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
             self.completed = 0
             self.failed = 0
             self.last_progress: dict[str, float] = {}
+            self.recorded: set[str] = set()
+
+        def _elapsed(self, trial_id: str) -> float:
+            return time.perf_counter() - self.started.get(trial_id, time.perf_counter())
 
         def _line(self) -> str:
             return f"[{self.completed + self.failed}/{total} done, {self.failed} failed]"
@@ -191,10 +178,9 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
                     )
                 return
             record = json.loads(result[RECORD_KEY])
-            record["timings"]["driver_wall_seconds"] = time.perf_counter() - self.started.get(
-                trial_id, time.perf_counter()
-            )
+            record["timings"]["driver_wall_seconds"] = self._elapsed(trial_id)
             write_record(results, record)
+            self.recorded.add(trial_id)
             if record["status"] == "completed":
                 self.completed += 1
                 log.info(
@@ -214,14 +200,15 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             trial_id = trial.config["trial"]["trial_id"]
+            if trial_id in self.recorded:  # it failed after sending its record: keep the record
+                log.warning("%s %s errored after its record: %s", self._line(), trial_id, _error_text(trial))
+                return
             spec = specs[trial_id]
             record = new_record(spec.to_dict(), trial_id, spec.model_num, spec.study)
             record["error"] = _error_text(trial)
             record["run_id"] = run_id
             record["device"] = record["host"] = None  # the driver does not know where it ran
-            record["timings"]["driver_wall_seconds"] = time.perf_counter() - self.started.get(
-                trial_id, time.perf_counter()
-            )
+            record["timings"]["driver_wall_seconds"] = self._elapsed(trial_id)
             write_record(results, record)
             self.failed += 1
             log.warning("%s FAILED %s: %s", self._line(), trial_id, record["error"])
