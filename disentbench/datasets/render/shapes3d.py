@@ -331,11 +331,14 @@ def fill_images(images, stop: int, initargs: tuple, *, workers: int, progress: b
     """
     unit = CHUNK_IMAGES * _UNIT_CHUNKS
     units = [(s, min(s + unit, stop)) for s in range(0, stop, unit)]
-    with (
-        _pool(workers, _init_colour_worker, initargs) as pool,
-        _tqdm(stop, "shapes3d images", "img", progress) as bar,
-    ):
-        for start, chunks in _ordered_map(pool, _colour_task, units, 2 * max(workers, 1)):
-            for j, data in enumerate(chunks):
-                images.id.write_direct_chunk((start + j * CHUNK_IMAGES, 0, 0, 0), data)
-            bar.update(min(len(chunks) * CHUNK_IMAGES, stop - start))
+    try:
+        with (
+            _pool(workers, _init_colour_worker, initargs) as pool,
+            _tqdm(stop, "shapes3d images", "img", progress) as bar,
+        ):
+            for start, chunks in _ordered_map(pool, _colour_task, units, 2 * max(workers, 1)):
+                for j, data in enumerate(chunks):
+                    images.id.write_direct_chunk((start + j * CHUNK_IMAGES, 0, 0, 0), data)
+                bar.update(min(len(chunks) * CHUNK_IMAGES, stop - start))
+    finally:
+        _STATE.clear()  # the in-process path keeps the maps here

@@ -55,18 +55,21 @@ class SceneParams:
     capsule_r: float = 0.3386
     capsule_half_len: float = 0.3804
     #: Spot light position in the camera frame (right, up, backwards), in multiples of
-    #: cam_distance (-1.45: beyond the object); it moves with the camera and points at the
-    #: object's base. Set by hand so the shadow falls as in the official frames (a pixel loss
-    #: alone prefers no shadow at all); the strengths below were then fitted.
-    light_cam: tuple[float, float, float] = (-0.27, 1.5, -1.45)
-    light_radius: float = 0.2
-    spot_exponent: float = 0.6251
+    #: cam_distance (z < -1: beyond the object); it moves with the camera. Started by hand where
+    #: the shadow falls as in the official frames (a pixel loss alone prefers no shadow at all),
+    #: then refined with the strengths below by the same fit.
+    light_cam: tuple[float, float, float] = (-0.268, 1.684, -1.314)
+    light_radius: float = 0.2114
+    spot_exponent: float = 0.5805
     spot_cutoff_deg: float = 85.0
+    #: Where the spot points: the object's base plus this offset in the camera frame (right, up,
+    #: backwards), in multiples of cam_distance.
+    spot_aim_cam: tuple[float, float, float] = (0.0, 0.0, 0.0)
     #: Per surface (floor, wall, object): ambient term, headlight (light from the camera, no
     #: shadow) and spot light diffuse strength.
-    ambient: tuple[float, float, float] = (0.2752, 0.08639, 0.5613)
-    headlight: tuple[float, float, float] = (0.2534, 0.839, 0.3855)
-    diffuse: tuple[float, float, float] = (0.7014, 0.3168, 1.457)
+    ambient: tuple[float, float, float] = (0.2753, 0.09336, 0.5598)
+    headlight: tuple[float, float, float] = (0.2368, 0.8122, 0.3869)
+    diffuse: tuple[float, float, float] = (0.6824, 0.3218, 1.503)
     sky_rgb: tuple[float, float, float] = (153 / 255, 226 / 255, 249 / 255)
     wall_texture: float = 0.03
     supersample: int = 3
@@ -319,7 +322,8 @@ def shading_maps(scale: float, shape: int, azimuth_deg: float, p: SceneParams | 
         visible[room_idx] = 1.0 - blocked / len(samples)
 
     # MuJoCo-style spot light: intensity cos(angle to the spot axis)^exponent inside the cut-off.
-    axis = -light / np.linalg.norm(light)
+    aim = p.cam_distance * np.asarray(p.spot_aim_cam) @ np.stack([basis[0], basis[1], -basis[2]])
+    axis = (aim - light) / np.linalg.norm(aim - light)
     cos_spot = np.einsum("ij,j->i", -to_light, axis)
     spot = np.where(cos_spot >= np.cos(np.deg2rad(p.spot_cutoff_deg)), np.maximum(cos_spot, 0.0), 0.0)
     spot = spot**p.spot_exponent
