@@ -253,7 +253,8 @@ def render_dsprites(
             with zf.open("imgs.npy", "w", force_zip64=True) as fh:
                 fh.write(_npy_header((total, IMAGE_SIZE, IMAGE_SIZE), np.dtype(np.uint8)))
                 for packed in _map(tasks, workers):
-                    fh.write(np.unpackbits(packed, axis=-1).tobytes())
+                    for start in range(0, packed.shape[0], 4096):  # bounded memory: 16 MB at a time
+                        fh.write(np.unpackbits(packed[start : start + 4096], axis=-1).tobytes())
                     bar.update(packed.shape[0])
             for name, array in (
                 ("latents_classes", classes),
