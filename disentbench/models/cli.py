@@ -72,6 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("model_dir", type=Path, metavar="MODEL_DIR")
     evaluate.add_argument("--preset", choices=["paper", "fast"], default="paper")
     evaluate.add_argument("--representation", choices=["mean", "sampled"], default="mean")
+    evaluate.add_argument(
+        "--metrics",
+        default=None,
+        metavar="NAME[,NAME]",
+        help="only these metrics (default: the study's nine)",
+    )
     evaluate.add_argument("--data-root", type=Path, default=None)
     evaluate.add_argument("--device", default="cpu")
     evaluate.add_argument(
@@ -154,7 +160,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     model = TrainedModel.load(args.model_dir, device=args.device)
     data = _load_data(model.config.dataset, args.data_root)
     rep = model.representation_function(args.representation, seed=SAMPLED_REPRESENTATION_SEED)
-    scores = dict(evaluate(data, rep, preset=args.preset, representation=args.representation))
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    scores = dict(
+        evaluate(data, rep, preset=args.preset, metrics=metrics, representation=args.representation)
+    )
     scores["meta.representation"] = args.representation
     out = args.out or args.model_dir / f"scores_{args.representation}.json"
     write_json_atomic(out, scores)

@@ -85,12 +85,11 @@ def test_train_then_evaluate(dsprites_root, tmp_path, capsys):
     again = json.loads(capsys.readouterr().out)
     assert again["resumed_from_step"] == 12 and again["loss"] == stats["loss"]
 
-    metrics = pytest.importorskip("disentbench.metrics")
-    if not hasattr(metrics, "evaluate"):
-        pytest.skip("disentbench.metrics.evaluate is not available yet")
-    code = main(["evaluate", str(out), "--preset", "fast", "--data-root", str(dsprites_root)])
-    assert code == 0
+    argv = ["evaluate", str(out), "--preset", "fast", "--metrics", "mig", "--data-root", str(dsprites_root)]
+    assert main([*argv, "--representation", "sampled"]) == 0
     scores = json.loads(capsys.readouterr().out)
-    assert scores["meta.preset"] == "fast" and scores["meta.representation"] == "mean"
-    assert "mig.discrete_mig" in scores
-    assert json.loads((out / "scores_mean.json").read_text()) == scores
+    assert scores["meta.preset"] == "fast" and scores["meta.representation"] == "sampled"
+    assert 0.0 <= scores["mig.discrete_mig"] <= 1.0
+    assert not any(key.startswith("sap.") for key in scores)
+    assert json.loads((out / "scores_sampled.json").read_text()) == scores
+    assert main([*argv, "--metrics", "no_such_metric"]) == 2
