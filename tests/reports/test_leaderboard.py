@@ -6,6 +6,8 @@ import io
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from disentbench.errors import UserError
 from disentbench.reports import leaderboard
@@ -91,3 +93,20 @@ def test_formats(medium_table: pd.DataFrame) -> None:
     # per data set the ranks are a permutation-with-ties of 1..36
     for _, sub in board.table.groupby("dataset"):
         assert sub["rank"].sum() == pytest.approx(36 * 37 / 2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=2, max_size=12))
+def test_ranks_are_average_ranks_of_medians(values: list[int]) -> None:
+    """Any scores (ties likely: few distinct values): ranks match scipy's average ranks, sum to n(n+1)/2."""
+    from scipy.stats import rankdata
+
+    df = pd.DataFrame({
+        "dataset": "d", "method": "m", "strength": [float(i) for i in range(len(values))], "seed": 0,
+        "representation": "mean", "mig.discrete_mig": [float(v) for v in values],
+    })  # fmt: skip
+    t = leaderboard.build(df, scores=["mig.discrete_mig"]).table.sort_values("strength")
+    expected = rankdata([-v for v in values], method="average")
+    assert list(t["MIG rank"]) == list(expected)
+    assert list(t["rank"]) == list(expected)
+    assert t["rank"].sum() == pytest.approx(len(values) * (len(values) + 1) / 2)
