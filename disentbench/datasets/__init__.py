@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 from typing import Any
 
 from disentbench.datasets.base import (
@@ -75,8 +76,6 @@ def prepare(
     (for smoke tests); it has no effect when a file is already present. ``scream_dsprites``
     still needs the Scream image (``disentbench data download scream``): it cannot be rendered.
     """
-    import logging
-
     from disentbench.datasets import paths
     from disentbench.errors import UserError
 
@@ -84,17 +83,36 @@ def prepare(
         raise UserError(f"unknown data set {name!r}; expected one of {', '.join(REGISTRY)}")
     src = paths.source(name)
     if render_if_missing and paths.find(src.name, root) is None:
+        from disentbench.datasets.cache import locked
+
         target = paths.default_path(src.name, root)
-        logging.getLogger(__name__).warning(
-            "no %s data file under %s; rendering the offline stand-in%s to %s (provenance will say "
-            "'rendered')",
-            src.name,
-            paths.data_root(root),
-            " (reduced grid)" if reduced else "",
-            target,
-        )
-        render_source(src.name, target, reduced=reduced, workers=workers)
+        # One render per machine even when several processes prepare variants of one file.
+        with locked(target.parent / f".{target.name}.render.lock"):
+            if paths.find(src.name, root) is None:
+                _render_logged(src.name, target, root, reduced, workers)
     return get(name, root=root)
+
+
+def _render_logged(
+    source_name: str,
+    target: Path,
+    root: str | os.PathLike[str] | None,
+    reduced: bool,
+    workers: int | None,
+) -> None:
+    """Render the stand-in of ``source_name`` to ``target``, saying so in the log."""
+    import logging
+
+    from disentbench.datasets import paths
+
+    logging.getLogger(__name__).warning(
+        "no %s data file under %s; rendering the offline stand-in%s to %s (provenance will say 'rendered')",
+        source_name,
+        paths.data_root(root),
+        " (reduced grid)" if reduced else "",
+        target,
+    )
+    render_source(source_name, target, reduced=reduced, workers=workers)
 
 
 def render_source(

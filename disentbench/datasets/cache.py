@@ -57,7 +57,7 @@ def cache_path(path: Path, kind: str, suffix: str = ".npy") -> Path:
 
 
 @contextlib.contextmanager
-def _locked(lock_file: Path) -> Iterator[None]:
+def locked(lock_file: Path) -> Iterator[None]:
     """An exclusive advisory lock (released on exit, also when the process dies)."""
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+") as fh:
@@ -85,7 +85,7 @@ def ensure_npy(path: Path, kind: str, build: Callable[[Path], None]) -> Path:
     target = cache_path(path, kind)
     if target.is_file():
         return target
-    with _locked(target.parent / f".{path.name}.lock"):
+    with locked(target.parent / f".{path.name}.lock"):
         if target.is_file():  # built by another process while we waited
             return target
         log.info("building %s cache of %s (once per machine) at %s", kind, path, target)

@@ -109,3 +109,32 @@ def test_prepare_without_render_raises(tmp_path):
 
     with pytest.raises(DataFileError, match="data render dsprites"):
         prepare("dsprites_full", root=tmp_path)
+
+
+def test_concurrent_prepare_renders_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import disentbench.datasets as datasets
+
+    calls = []
+    real = datasets.render_source
+
+    def slow_render(*args, **kwargs):
+        calls.append(args)
+        time.sleep(0.3)  # let the other caller reach the lock
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(datasets, "render_source", slow_render)
+    results = []
+    threads = [
+        threading.Thread(
+            target=lambda n=n: results.append(prepare(n, tmp_path, True, reduced=True, workers=1))
+        )
+        for n in ("dsprites_full", "noisy_dsprites")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(results) == 2
