@@ -58,18 +58,18 @@ class SceneParams:
     #: cam_distance (z < -1: beyond the object); it moves with the camera. Started by hand where
     #: the shadow falls as in the official frames (a pixel loss alone prefers no shadow at all),
     #: then refined with the strengths below by the same fit.
-    light_cam: tuple[float, float, float] = (-0.268, 1.684, -1.314)
+    light_cam: tuple[float, float, float] = (-0.2775, 1.726, -1.324)
     light_radius: float = 0.2114
-    spot_exponent: float = 0.5805
+    spot_exponent: float = 0.5998
     spot_cutoff_deg: float = 85.0
     #: Where the spot points: the object's base plus this offset in the camera frame (right, up,
     #: backwards), in multiples of cam_distance.
-    spot_aim_cam: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    spot_aim_cam: tuple[float, float, float] = (-0.1576, 0.0, -0.152)
     #: Per surface (floor, wall, object): ambient term, headlight (light from the camera, no
     #: shadow) and spot light diffuse strength.
-    ambient: tuple[float, float, float] = (0.2753, 0.09336, 0.5598)
-    headlight: tuple[float, float, float] = (0.2368, 0.8122, 0.3869)
-    diffuse: tuple[float, float, float] = (0.6824, 0.3218, 1.503)
+    ambient: tuple[float, float, float] = (0.2773, 0.09336, 0.5578)
+    headlight: tuple[float, float, float] = (0.2062, 0.8122, 0.3897)
+    diffuse: tuple[float, float, float] = (0.6877, 0.3218, 1.533)
     sky_rgb: tuple[float, float, float] = (153 / 255, 226 / 255, 249 / 255)
     wall_texture: float = 0.03
     supersample: int = 3
