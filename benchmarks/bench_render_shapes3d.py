@@ -62,10 +62,12 @@ def main() -> None:
         size = target.stat().st_size
     print(f"{'phase':<28} {'images':>8} {'wall s':>8} {'full-run s':>11}")
     for name, n, wall, est in rows:
-        print(f"{name:<28} {n:>8} {wall:>8.1f} {est:>11.1f}")
+        wall_text = "-" if np.isnan(wall) else f"{wall:.1f}"
+        print(f"{name:<28} {n:>8} {wall_text:>8} {est:>11.1f}")
     est_full = rows[-1][3]
     rate = total / est_full
-    print(f"workers={args.workers}  images/s (full-run estimate) = {rate:.0f}  file {size / 1e6:.1f} MB")
+    what = "file" if frac == 1 else "file of the slice"
+    print(f"workers={args.workers}  images/s (full-run estimate) = {rate:.0f}  {what} {size / 1e6:.1f} MB")
     print(f"load average before {load_before}, after {os.getloadavg()}")
 
 
