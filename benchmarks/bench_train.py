@@ -15,6 +15,16 @@ takes (FactorVAE: the reference's 150,001 iterations). Self-contained: the data 
 dSprites rendered into a temporary directory (``--data dsprites``, default) or procedural squares
 (``--data squares``); no data file is needed.
 
+What makes the trainer faster than the plain loop: channels-last convolutions (oneDNN/cuDNN),
+fused Adam, batches assembled on a background thread, loss values fetched from a CUDA device only
+every 50 iterations, FactorVAE's two gradients from one discriminator forward on z (the plain loop,
+as common re-implementations do, runs the discriminator on z twice), and on CUDA the whole
+iteration captured once as a CUDA graph and replayed (the step is launch-bound at batch 64).
+
+Measured (batch 64, reduced dSprites), ratio = disentbench/plain in the same run:
+H200, CUDA graphs: 800-900 it/s (FactorVAE 460) vs plain 165-210 (77): x4.3-6.0, 0.09-0.10 h/300k.
+Xeon CPU, quiet, 1 thread: 10-12 it/s (FactorVAE 5.7), x1.12-1.26; 8 threads: 44-57 it/s, x1.28-1.37.
+
     python benchmarks/bench_train.py                        # all methods, CPU, 40 timed steps
     python benchmarks/bench_train.py --quick                # beta_vae and factor_vae, 15 steps
     python benchmarks/bench_train.py --device cuda --steps 300 --json gpu.json
