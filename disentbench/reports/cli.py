@@ -16,9 +16,6 @@ import pandas as pd
 from disentbench.errors import DataFileError, UserError
 from disentbench.io import atomic_path
 
-#: From this many models on, figures are drawn in two processes (starting a worker costs seconds).
-AUTO_PARALLEL_MODELS = 2_000
-
 
 def load_table(source: str | os.PathLike[str]) -> pd.DataFrame:
     """The results table of a results directory, or of an exported ``.csv``/``.parquet`` file."""
@@ -57,9 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--jobs",
         type=int,
-        default=0,
-        help="processes drawing figures (default 0 = auto: two for tables of "
-        f"{AUTO_PARALLEL_MODELS:,}+ models on a multi-core machine, else one)",
+        default=1,
+        help="processes drawing figures (default 1; 2 can help on an idle multi-core machine, but "
+        "starting workers costs seconds and did not pay off on a loaded one)",
     )
     p.set_defaults(handler=_report)
 
@@ -96,8 +93,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _report(args: argparse.Namespace) -> int:
     from disentbench.reports.html import write_report
 
-    if args.draws < 1 or args.jobs < 0:
-        raise UserError("--draws must be positive and --jobs non-negative")
+    if args.draws < 1 or args.jobs < 1:
+        raise UserError("--draws and --jobs must be positive")
     source = Path(args.results)
     if args.out:
         out = Path(args.out)

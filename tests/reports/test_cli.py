@@ -42,7 +42,7 @@ def test_import_then_report_and_leaderboard(
 def test_report_from_a_csv_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     table = tmp_path / "results.csv"
     synthetic_table(datasets=1, methods=2, strengths=2, seeds=3).to_csv(table, index=False)
-    assert main(["report", str(table), "--draws", "200"]) == 0  # 12 models: one process (auto)
+    assert main(["report", str(table), "--draws", "200"]) == 0  # one figure process (the default)
     out = tmp_path / "results_report"
     assert Path(capsys.readouterr().out.strip()) == out / "report.html"
     assert len(list(out.glob("*.png"))) == 9
