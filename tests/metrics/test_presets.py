@@ -1,0 +1,53 @@
+"""Presets: the registry, that paper is the study's defaults, that every parameter is accepted."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from disentbench.datasets.dummy import IdentityObservationsData
+from disentbench.errors import UserError
+from disentbench.metrics import METRICS, PRESETS, evaluate, get_preset
+
+
+def test_registry_and_lookup():
+    assert set(PRESETS) == {"paper", "fast"}
+    assert get_preset("fast") is PRESETS["fast"]
+    assert get_preset(PRESETS["paper"]) is PRESETS["paper"]
+    with pytest.raises(UserError, match="preset must be one of paper, fast"):
+        get_preset("quick")
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_parameter_is_accepted_by_its_score(name):
+    preset = PRESETS[name]
+    assert set(preset.params) <= set(METRICS)
+    for metric, params in preset.params.items():
+        signature = inspect.signature(METRICS[metric].compute)
+        signature.bind(None, None, None, **params)  # raises TypeError on an unknown name
+
+
+def test_paper_is_the_study_defaults():
+    """Paper changes nothing but picks each downstream config's predictor."""
+    paper = PRESETS["paper"]
+    for metric in METRICS:
+        params = paper.params_for(metric)
+        assert set(params) <= {"predictor"}, metric
+    assert paper.params_for("downstream_logistic_regression") == {"predictor": "logistic_regression_cv"}
+    assert paper.params_for("downstream_boosted_trees") == {"predictor": "gradient_boosting"}
+    dci_defaults = inspect.signature(METRICS["dci"].compute).parameters
+    assert (dci_defaults["num_train"].default, dci_defaults["num_test"].default) == (10000, 5000)
+
+
+def test_fast_states_its_choices_in_the_output():
+    out = evaluate(IdentityObservationsData(), lambda x: x * 1.0, preset="fast", metrics=["mig"])
+    assert out["meta.preset"] == "fast"
+    assert "HistGradientBoostingClassifier" in out["meta.preset_notes"]
+    assert "n_estimators=10" in out["meta.preset_notes"]
+
+
+def test_params_for_returns_a_copy():
+    params = PRESETS["fast"].params_for("dci")
+    params["num_train"] = 1
+    assert PRESETS["fast"].params_for("dci")["num_train"] == 2000
