@@ -6,7 +6,7 @@ this process and its workers, the machine's load average before and after (the m
 shared), and the ratio of the timings within this run.
 
     python benchmarks/bench_reports.py                 # 12,600 models, 1 and 2 figure processes
-    python benchmarks/bench_reports.py --quick         # 7 × 36 × 5 = 1,260 models, 2 processes only
+    python benchmarks/bench_reports.py --quick         # 7 × 36 × 5 = 1,260 models, 1 process only
     python benchmarks/bench_reports.py --seeds 50 --jobs 2 --keep /tmp/report
 """
 
@@ -58,11 +58,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=50, help="seeds per setting (50: 12,600 models)")
     parser.add_argument("--jobs", default="1,2", help="comma-separated figure-process counts to time")
     parser.add_argument("--draws", type=int, default=10_000, help="transfer Monte-Carlo draws per cell")
-    parser.add_argument("--quick", action="store_true", help="5 seeds per setting and 2 processes only")
+    parser.add_argument("--quick", action="store_true", help="5 seeds per setting and 1 process only")
     parser.add_argument("--keep", type=Path, help="write the (last) report here instead of a temp folder")
     args = parser.parse_args()
     if args.quick:
-        args.seeds, args.jobs = 5, "2"
+        args.seeds, args.jobs = 5, "1"
 
     from disentbench.reports.synthetic import synthetic_table
 
