@@ -310,6 +310,8 @@ def agreement(args: argparse.Namespace) -> None:
                 out = evaluate(data, rep, preset=preset, metrics=metrics, n_jobs=args.n_jobs)
             for key in SPEARMAN_KEYS:
                 values[preset].setdefault(key, []).append(out.get(key, float("nan")))
+            if args.verbose:
+                print({k: round(out.get(k, float("nan")), 4) for k in SPEARMAN_KEYS}, flush=True)
             print(
                 f"  rep {i + 1}/{n} (level {level:.2f}) {preset}: {time.perf_counter() - t0:.1f} s "
                 f"load {os.getloadavg()}",
@@ -342,6 +344,7 @@ def main() -> None:
     ap.add_argument("--skip-naive", type=lambda s: s.split(","), default=None)
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--no-agreement", action="store_true")
+    ap.add_argument("--verbose", action="store_true", help="print every representation's values")
     args = ap.parse_args()
     if args.spearman_factor_sizes is None:
         args.spearman_factor_sizes = (3, 6, 10, 8, 8) if args.quick else DSPRITES_SIZES
