@@ -14,7 +14,7 @@ Two measurements, each within one run of this script on an embedded Ray:
 
 Usage::
 
-    python benchmarks/bench_runner.py            # 6 trials of 200 steps; memory with 400 steps
+    python benchmarks/bench_runner.py            # 6 trials of 100 steps; memory with 300 steps
     python benchmarks/bench_runner.py --quick    # 2 trials of 40 steps; memory with 150 steps
 
 The machine is shared: the load average is printed with the results; compare ratios within a run.
@@ -111,7 +111,7 @@ def main() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
-    trials, steps, mem_steps = (2, 40, 150) if args.quick else (6, 200, 400)
+    trials, steps, mem_steps = (2, 40, 150) if args.quick else (6, 100, 300)
     ray.init(address="local", include_dashboard=False, num_cpus=2, log_to_driver=False)
     try:
         with tempfile.TemporaryDirectory(prefix="bench_runner_") as tmp:
