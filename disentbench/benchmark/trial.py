@@ -78,11 +78,11 @@ def prepare_data(dataset: str, data_root: str | None) -> Any:
 
 
 def device_name() -> str:
-    """The device training will use: the first visible GPU's name, else ``cpu``."""
+    """The device training will use (``TrainConfig.device="auto"``), named as the trainer names it."""
     import torch
 
     if torch.cuda.is_available():
-        return f"cuda ({torch.cuda.get_device_name(0)})"
+        return f"cuda:{torch.cuda.get_device_name(0)}"
     return "cpu"
 
 
@@ -131,7 +131,6 @@ def run_trial(
         return record
     record["timings"]["train_seconds"] = time.perf_counter() - t0
     record["train_results"] = dict(model.training_stats)
-    record["device"] = str(model.training_stats.get("device", record["device"]))
 
     t1 = time.perf_counter()
     for representation in spec.representations:
