@@ -25,10 +25,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates 0600; give the final file the mode a plain open() would have.
+        if tmp.exists():
+            make_readable(tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def make_readable(path: str | os.PathLike[str]) -> None:
+    """Give a file the usual ``0o666 & ~umask`` mode (``mkstemp`` creates 0600), so other users
+    and processes of the machine can read what we wrote."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> None:

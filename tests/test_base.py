@@ -43,3 +43,19 @@ def test_identity_data_draws_reference_stream():
     data = IdentityObservationsData()
     f = data.sample_factors(4, np.random.RandomState(0))
     assert f.tolist() == np.random.RandomState(0).randint(1, 11, size=(4, 10)).tolist()
+
+
+def test_atomic_write_gets_umask_mode_and_leaves_nothing_on_error(tmp_path):
+    import os
+
+    from disentbench.io import atomic_path, write_json_atomic
+
+    target = tmp_path / "r.json"
+    write_json_atomic(target, {"a": 1})
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (target.stat().st_mode & 0o777) == (0o666 & ~mask)
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "x.bin") as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("boom")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]

@@ -91,7 +91,6 @@ def ensure_npy(path: Path, kind: str, build: Callable[[Path], None]) -> Path:
         log.info("building %s cache of %s (once per machine) at %s", kind, path, target)
         with atomic_path(target) as tmp:
             build(tmp)
-            make_readable(tmp)
         _remove_stale(path, kind, ".npy", target)
     return target
 
@@ -135,14 +134,6 @@ class NpyWriter:
             self.close()
         else:
             self._fh.close()
-
-
-def make_readable(path: Path) -> None:
-    """Give a freshly written data file the usual ``0o666 & ~umask`` mode (``mkstemp`` uses 0600),
-    so other users and processes of the machine can share it."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def open_memmap(path: Path) -> np.ndarray:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from disentbench.datasets import paths
-from disentbench.datasets.cache import make_readable
 from disentbench.errors import DataFileError, UserError
+from disentbench.io import make_readable
 
 log = logging.getLogger(__name__)
 

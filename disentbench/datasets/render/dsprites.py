@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from disentbench.datasets.cache import make_readable
 from disentbench.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -263,7 +262,6 @@ def render_dsprites(
             ):
                 with zf.open(f"{name}.npy", "w") as fh:
                     np.lib.format.write_array(fh, array, allow_pickle=False)
-        make_readable(tmp)
     bar.close()
     log.info(
         "rendered %s dSprites (%d images) to %s in %.1f s",

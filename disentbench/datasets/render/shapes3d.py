@@ -283,15 +283,7 @@ def render_shapes3d(
             )
             images = create_images_dataset(fh, n)
             fill_images(images, n, initargs, workers=workers, progress=progress)
-        _readable_by_all(tmp)
     return target
-
-
-def _readable_by_all(path: Path) -> None:
-    """Give the finished file the usual ``0o666 & ~umask`` mode (the temporary file is 0o600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def shade_grid(
