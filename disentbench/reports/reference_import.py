@@ -88,25 +88,6 @@ REPRESENTATIONS = {
     "sampled": "sampled",
 }
 
-#: Study order for the reference's model number (analyses.md §1).
-_DATASETS = (
-    "dsprites_full",
-    "color_dsprites",
-    "noisy_dsprites",
-    "scream_dsprites",
-    "smallnorb",
-    "cars3d",
-    "shapes3d",
-)
-_METHODS = ("beta_vae", "factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tc_vae", "annealed_vae")
-_GRID = {
-    "beta_vae": (1.0, 2.0, 4.0, 6.0, 8.0, 16.0),
-    "factor_vae": (10.0, 20.0, 30.0, 40.0, 50.0, 100.0),
-    "dip_vae_i": (1.0, 2.0, 5.0, 10.0, 20.0, 50.0),
-    "dip_vae_ii": (1.0, 2.0, 5.0, 10.0, 20.0, 50.0),
-    "beta_tc_vae": (1.0, 2.0, 4.0, 6.0, 8.0, 10.0),
-    "annealed_vae": (5.0, 10.0, 25.0, 50.0, 75.0, 100.0),
-}
 _BOOKKEEPING = {"elapsed_time", "uuid"}
 
 
@@ -227,14 +208,12 @@ def _split(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def model_number(dataset: str, method: str, strength: float, seed: int) -> int | None:
-    """The reference's model number (analyses.md §1) when the model is on the study's grid."""
-    if dataset not in _DATASETS or method not in _METHODS or not 0 <= seed < 50:
-        return None
-    grid = _GRID[method]
-    matches = [i for i, v in enumerate(grid) if math.isclose(v, strength)]
-    if not matches:
-        return None
-    return _DATASETS.index(dataset) * 1800 + (_METHODS.index(method) * 6 + matches[0]) * 50 + seed
+    """The reference's model number (study.md §3.1) when the model is on the study's grid."""
+    from disentbench.benchmark.study import method_infos
+    from disentbench.benchmark.study import model_number as study_model_number
+
+    info = method_infos().get(method)
+    return None if info is None else study_model_number(dataset, info, strength, seed)
 
 
 def to_records(

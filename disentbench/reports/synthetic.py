@@ -26,16 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: Data sets of the study, in order (analyses.md §1).
-STUDY_DATASETS: tuple[str, ...] = (
-    "dsprites_full",
-    "color_dsprites",
-    "noisy_dsprites",
-    "scream_dsprites",
-    "smallnorb",
-    "cars3d",
-    "shapes3d",
-)
+from disentbench.benchmark.study import REFERENCE_DATASETS
+
+#: Data sets of the study, in order (the model-number order of ``benchmark.study``).
+STUDY_DATASETS: tuple[str, ...] = REFERENCE_DATASETS
 
 #: Method → (hyper-parameter name, the study's six values) (analyses.md §1).
 STUDY_GRID: dict[str, tuple[str, tuple[float, ...]]] = {
