@@ -227,17 +227,11 @@ def compute_dci(
     """The study's ``dci`` config: ``num_train`` then ``num_test`` points (chunks of
     ``batch_size``), then one classifier seed from the same random state (our deviation, §14)."""
     rs = utils.as_random_state(random_state)
-    mus_train, ys_train = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, num_train, rs, batch_size
-    )
-    mus_test, ys_test = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, num_test, rs, batch_size
+    split = utils.sample_train_test(
+        ground_truth_data, representation_function, num_train, num_test, rs, batch_size
     )
     return dci(
-        mus_train.T,
-        ys_train.T,
-        mus_test.T,
-        ys_test.T,
+        *split,
         random_state=rs,
         estimator_params=estimator_params,
         n_jobs=n_jobs,

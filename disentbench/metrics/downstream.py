@@ -224,13 +224,10 @@ def compute_downstream(
     rs = utils.as_random_state(random_state)
     splits = []
     for n in sizes:
-        mus_tr, ys_tr = utils.generate_batch_factor_code(
-            ground_truth_data, representation_function, n, rs, batch_size
+        split = utils.sample_train_test(
+            ground_truth_data, representation_function, n, num_test, rs, batch_size
         )
-        mus_te, ys_te = utils.generate_batch_factor_code(
-            ground_truth_data, representation_function, num_test, rs, batch_size
-        )
-        splits.append(_check_split(mus_tr.T, ys_tr.T, mus_te.T, ys_te.T))
+        splits.append(_check_split(*split))
     seed = _seed_from(rs)
     accuracies = _run_fits(splits, predictor, sklearn_semantics, seed, estimator_params, n_jobs)
     out: dict[str, float] = {}

@@ -156,10 +156,7 @@ def compute_modularity_explicitness(
     """The study's ``modularity_explicitness`` config: a training then a test sample."""
     estimators.check_sklearn_semantics(sklearn_semantics)
     rs = utils.as_random_state(random_state)
-    mus, ys = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, num_train, rs, batch_size
+    split = utils.sample_train_test(
+        ground_truth_data, representation_function, num_train, num_test, rs, batch_size
     )
-    mus_test, ys_test = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, num_test, rs, batch_size
-    )
-    return modularity_explicitness(mus.T, ys.T, mus_test.T, ys_test.T, num_bins, sklearn_semantics)
+    return modularity_explicitness(*split, num_bins, sklearn_semantics)

@@ -125,10 +125,7 @@ def compute_sap(
     """The study's ``sap_score`` config: a training then a test sample, then :func:`sap`."""
     estimators.check_sklearn_semantics(sklearn_semantics)
     rs = utils.as_random_state(random_state)
-    mus, ys = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, num_train, rs, batch_size
+    split = utils.sample_train_test(
+        ground_truth_data, representation_function, num_train, num_test, rs, batch_size
     )
-    mus_test, ys_test = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, num_test, rs, batch_size
-    )
-    return sap(mus.T, ys.T, mus_test.T, ys_test.T, continuous_factors, sklearn_semantics)
+    return sap(*split, continuous_factors, sklearn_semantics)

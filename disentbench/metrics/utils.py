@@ -100,6 +100,28 @@ def generate_batch_factor_code(
     return np.transpose(np.concatenate(codes)), np.transpose(np.concatenate(factors))
 
 
+def sample_train_test(
+    ground_truth_data: GroundTruthData,
+    representation_function: RepresentationFunction,
+    num_train: int,
+    num_test: int,
+    random_state: np.random.RandomState,
+    batch_size: int = 16,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A training then a test sample, drawn as the reference draws them (train first, same stream).
+
+    Returns points-first ``(codes_train, factors_train, codes_test, factors_test)``, the layout the
+    array forms of the scores take.
+    """
+    mus_train, ys_train = generate_batch_factor_code(
+        ground_truth_data, representation_function, num_train, random_state, batch_size
+    )
+    mus_test, ys_test = generate_batch_factor_code(
+        ground_truth_data, representation_function, num_test, random_state, batch_size
+    )
+    return mus_train.T, ys_train.T, mus_test.T, ys_test.T
+
+
 def histogram_discretize(target: np.ndarray, num_bins: int = 20) -> np.ndarray:
     """Discretise each row into ``num_bins`` equal-width bins labelled 1..num_bins (§1.5).
 
