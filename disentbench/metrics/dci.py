@@ -141,13 +141,9 @@ def importance_matrix(
     ``random_state=seed``. Deviation: a factor constant in the training sample (the reference
     crashes) gets zero importances, train accuracy 1 and the test accuracy of predicting its value.
     """
-    x_train, y_train = utils.check_codes_factors(codes_train, factors_train, " (train)")
-    x_test, y_test = utils.check_codes_factors(codes_test, factors_test, " (test)")
-    if x_train.shape[1] != x_test.shape[1] or y_train.shape[1] != y_test.shape[1]:
-        raise ValueError(
-            f"train and test sets differ in width: codes {x_train.shape[1]} vs {x_test.shape[1]}, "
-            f"factors {y_train.shape[1]} vs {y_test.shape[1]}"
-        )
+    x_train, y_train, x_test, y_test = utils.check_train_test(
+        codes_train, factors_train, codes_test, factors_test
+    )
     factory = make_gradient_boosting(estimator_params)
     order = _factor_order_by_cost(y_train)
     jobs = (

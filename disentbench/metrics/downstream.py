@@ -159,19 +159,6 @@ def _run_fits(
     return out
 
 
-def _check_split(
-    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    x_tr, y_tr = utils.check_codes_factors(codes_train, factors_train, " (train)")
-    x_te, y_te = utils.check_codes_factors(codes_test, factors_test, " (test)")
-    if x_tr.shape[1] != x_te.shape[1] or y_tr.shape[1] != y_te.shape[1]:
-        raise ValueError(
-            f"train and test sets differ in width: codes {x_tr.shape[1]} vs {x_te.shape[1]}, "
-            f"factors {y_tr.shape[1]} vs {y_te.shape[1]}"
-        )
-    return x_tr, y_tr, x_te, y_te
-
-
 def _seed_from(random_state: np.random.RandomState | int) -> int:
     return int(utils.as_random_state(random_state).randint(SEED_BOUND))
 
@@ -194,7 +181,7 @@ def downstream(
     ``random_state`` seeds the classifiers (one draw if it is a ``RandomState``).
     """
     make_predictor(predictor, sklearn_semantics)  # validate names before any work
-    split = _check_split(codes_train, factors_train, codes_test, factors_test)
+    split = utils.check_train_test(codes_train, factors_train, codes_test, factors_test)
     seed = _seed_from(random_state)
     ((acc_tr, acc_te),) = _run_fits([split], predictor, sklearn_semantics, seed, estimator_params, n_jobs)
     return _summarise(acc_tr, acc_te)
@@ -227,7 +214,7 @@ def compute_downstream(
         split = utils.sample_train_test(
             ground_truth_data, representation_function, n, num_test, rs, batch_size
         )
-        splits.append(_check_split(*split))
+        splits.append(utils.check_train_test(*split))
     seed = _seed_from(rs)
     accuracies = _run_fits(splits, predictor, sklearn_semantics, seed, estimator_params, n_jobs)
     out: dict[str, float] = {}

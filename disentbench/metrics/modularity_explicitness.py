@@ -116,13 +116,7 @@ def modularity_explicitness(
 ) -> dict[str, float]:
     """Modularity (training sample) and explicitness (train / test) of ``(n, d)`` codes (§7)."""
     estimators.check_sklearn_semantics(sklearn_semantics)
-    ztr, ytr = utils.check_codes_factors(codes_train, factors_train, "_train")
-    zte, yte = utils.check_codes_factors(codes_test, factors_test, "_test")
-    if zte.shape[1] != ztr.shape[1] or yte.shape[1] != ytr.shape[1]:
-        raise ValueError(
-            f"train and test shapes disagree: codes {ztr.shape[1]} vs {zte.shape[1]} dims, "
-            f"factors {ytr.shape[1]} vs {yte.shape[1]}"
-        )
+    ztr, ytr, zte, yte = utils.check_train_test(codes_train, factors_train, codes_test, factors_test)
     mus_train, ys_train, mus_test, ys_test = ztr.T, ytr.T, zte.T, yte.T
     discretized = utils.histogram_discretize(mus_train, num_bins)
     mutual_information = utils.discrete_mutual_info(discretized, ys_train)

@@ -98,13 +98,7 @@ def sap(
 ) -> dict[str, float]:
     """SAP of ``(n, d)`` codes w.r.t. ``(n, k)`` factors; defaults = the study's (discrete) mode."""
     estimators.check_sklearn_semantics(sklearn_semantics)
-    ztr, ytr = utils.check_codes_factors(codes_train, factors_train, "_train")
-    zte, yte = utils.check_codes_factors(codes_test, factors_test, "_test")
-    if zte.shape[1] != ztr.shape[1] or yte.shape[1] != ytr.shape[1]:
-        raise ValueError(
-            f"train and test shapes disagree: codes {ztr.shape[1]} vs {zte.shape[1]} dims, "
-            f"factors {ytr.shape[1]} vs {yte.shape[1]}"
-        )
+    ztr, ytr, zte, yte = utils.check_train_test(codes_train, factors_train, codes_test, factors_test)
     if ztr.shape[1] < 2:
         raise ValueError(f"SAP needs at least 2 latent dimensions, codes have {ztr.shape[1]}")
     with utils.single_threaded_blas():

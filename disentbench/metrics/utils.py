@@ -253,6 +253,20 @@ def check_codes_factors(
     return c, check_factors(factors, c.shape[0], "factors" + suffix)
 
 
+def check_train_test(
+    codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a training and a test pair (each as :func:`check_codes_factors`) of equal widths."""
+    z_tr, y_tr = check_codes_factors(codes_train, factors_train, " (train)")
+    z_te, y_te = check_codes_factors(codes_test, factors_test, " (test)")
+    if z_tr.shape[1] != z_te.shape[1] or y_tr.shape[1] != y_te.shape[1]:
+        raise ValueError(
+            f"train and test sets differ in width: codes {z_tr.shape[1]} vs {z_te.shape[1]}, "
+            f"factors {y_tr.shape[1]} vs {y_te.shape[1]}"
+        )
+    return z_tr, y_tr, z_te, y_te
+
+
 class DegenerateRepresentationWarning(RuntimeWarning):
     """A score met a case where the reference crashes or returns NaN/inf (constant or duplicated
     latents, constant factors); the message names the cause and the value returned instead."""

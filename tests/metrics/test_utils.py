@@ -171,3 +171,13 @@ def test_as_random_state() -> None:
     assert utils.as_random_state(5).randint(100) == np.random.RandomState(5).randint(100)
     with pytest.raises(TypeError, match="random_state"):
         utils.as_random_state("0")
+
+
+@pytest.mark.parametrize("score", ["sap", "modularity_explicitness", "dci", "downstream"])
+def test_train_and_test_widths_must_agree(score):
+    import disentbench.metrics as metrics
+
+    rs = np.random.RandomState(0)
+    codes, factors = rs.randn(20, 3), rs.randint(2, size=(20, 2))
+    with pytest.raises(ValueError, match="differ in width: codes 3 vs 2"):
+        getattr(metrics, score)(codes, factors, codes[:, :2], factors)
