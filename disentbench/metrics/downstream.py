@@ -8,7 +8,8 @@ size: ``{n}:mean_train_accuracy``, ``{n}:mean_test_accuracy``, ``{n}:min_train_a
 
 Predictors: ``logistic_regression_cv`` (the study's ``LogisticRegressionCV(Cs=10, cv=KFold(5))``,
 version semantics in :mod:`disentbench.metrics.estimators`), ``gradient_boosting`` (the study's
-``GradientBoostingClassifier()``) and ``hist_gradient_boosting`` (the ``fast`` preset's stand-in,
+``GradientBoostingClassifier()``, grown by the implementation ``gbt_implementation`` names) and
+``hist_gradient_boosting`` (the ``fast`` preset's stand-in,
 not a reference score).
 
 Deviations (``docs/deviations.md``): every point is sampled first, in the reference's order, and
@@ -44,9 +45,11 @@ def make_predictor(
     sklearn_semantics: str = "modern",
     seed: int = 0,
     estimator_params: Mapping[str, Any] | None = None,
+    gbt_implementation: str = "disentbench",
 ) -> Any:
     """A fresh, unfitted classifier named ``predictor`` (see :data:`PREDICTORS`)."""
     estimators.check_sklearn_semantics(sklearn_semantics)
+    estimators.check_gbt_implementation(gbt_implementation)
     if predictor == "logistic_regression_cv":
         model = estimators.logistic_regression_cv(sklearn_semantics)
         if estimator_params:
@@ -55,7 +58,7 @@ def make_predictor(
             model.set_params(**{prefix + k: v for k, v in estimator_params.items()})
         return model
     if predictor == "gradient_boosting":
-        model = estimators.gradient_boosting(random_state=seed)
+        model = estimators.gradient_boosting(random_state=seed, implementation=gbt_implementation)
     elif predictor == "hist_gradient_boosting":
         model = HistGradientBoostingClassifier(early_stopping=False, random_state=seed)
     else:
@@ -68,6 +71,7 @@ def _fit_score(
     sklearn_semantics: str,
     seed: int,
     estimator_params: Mapping[str, Any] | None,
+    gbt_implementation: str,
     x_train: np.ndarray,
     y_train: np.ndarray,
     x_test: np.ndarray,
@@ -81,7 +85,7 @@ def _fit_score(
     if np.all(y_train == y_train[0]):
         return 1.0, float(np.mean(y_test == y_train[0])), True
     with utils.single_threaded_blas(), _single_threaded_openmp():
-        model = make_predictor(predictor, sklearn_semantics, seed, estimator_params)
+        model = make_predictor(predictor, sklearn_semantics, seed, estimator_params, gbt_implementation)
         with warnings.catch_warnings():
             # Tiny training sets (n=10) leave classes out of CV folds; the reference fits anyway.
             warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
@@ -117,6 +121,7 @@ def _run_fits(
     sklearn_semantics: str,
     seed: int,
     estimator_params: Mapping[str, Any] | None,
+    gbt_implementation: str,
     n_jobs: int | None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per split ``(x_tr, y_tr, x_te, y_te)``: per-factor train / test accuracies.
@@ -135,6 +140,7 @@ def _run_fits(
             sklearn_semantics,
             seed,
             estimator_params,
+            gbt_implementation,
             splits[s][0],
             splits[s][1][:, j],
             splits[s][2],
@@ -142,7 +148,9 @@ def _run_fits(
         )
         for s, j, _ in tasks
     )
-    results = joblib.Parallel(n_jobs=n_jobs)(jobs)
+    # The compiled booster releases the GIL: threads, no process start-up or data copies.
+    threads = predictor == "gradient_boosting" and gbt_implementation == "disentbench"
+    results = joblib.Parallel(n_jobs=n_jobs, prefer="threads" if threads else None)(jobs)
     out = [(np.zeros(sp[1].shape[1]), np.zeros(sp[1].shape[1])) for sp in splits]
     single = set()
     for (s, j, _), (tr, te, one_class) in zip(tasks, results, strict=True):
@@ -173,6 +181,7 @@ def downstream(
     sklearn_semantics: str = "modern",
     random_state: np.random.RandomState | int = 0,
     estimator_params: Mapping[str, Any] | None = None,
+    gbt_implementation: str = "disentbench",
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """Downstream accuracies for one training set: codes ``(n, d)``, factors ``(n, K)``.
@@ -180,10 +189,12 @@ def downstream(
     Returns the per-size keys without the ``{n}:`` prefix (``mean_test_accuracy``, ...).
     ``random_state`` seeds the classifiers (one draw if it is a ``RandomState``).
     """
-    make_predictor(predictor, sklearn_semantics)  # validate names before any work
+    make_predictor(predictor, sklearn_semantics, gbt_implementation=gbt_implementation)  # validate names
     split = utils.check_train_test(codes_train, factors_train, codes_test, factors_test)
     seed = _seed_from(random_state)
-    ((acc_tr, acc_te),) = _run_fits([split], predictor, sklearn_semantics, seed, estimator_params, n_jobs)
+    ((acc_tr, acc_te),) = _run_fits(
+        [split], predictor, sklearn_semantics, seed, estimator_params, gbt_implementation, n_jobs
+    )
     return _summarise(acc_tr, acc_te)
 
 
@@ -197,6 +208,7 @@ def compute_downstream(
     batch_size: int = 16,
     sklearn_semantics: str = "modern",
     estimator_params: Mapping[str, Any] | None = None,
+    gbt_implementation: str = "disentbench",
     n_jobs: int | None = None,
 ) -> dict[str, float]:
     """The study's ``downstream_task_*`` configs (metrics.md §10).
@@ -204,7 +216,7 @@ def compute_downstream(
     Samples, in the reference's order, for each ``n``: ``n`` training points then ``num_test``
     test points (chunks of ``batch_size``); then draws one classifier seed; then fits.
     """
-    make_predictor(predictor, sklearn_semantics)
+    make_predictor(predictor, sklearn_semantics, gbt_implementation=gbt_implementation)
     sizes = [int(n) for n in num_train]
     if not sizes or any(n <= 0 for n in sizes) or num_test <= 0:
         raise ValueError(f"num_train sizes and num_test must be positive, got {sizes}, {num_test}")
@@ -216,7 +228,9 @@ def compute_downstream(
         )
         splits.append(utils.check_train_test(*split))
     seed = _seed_from(rs)
-    accuracies = _run_fits(splits, predictor, sklearn_semantics, seed, estimator_params, n_jobs)
+    accuracies = _run_fits(
+        splits, predictor, sklearn_semantics, seed, estimator_params, gbt_implementation, n_jobs
+    )
     out: dict[str, float] = {}
     for n, (acc_tr, acc_te) in zip(sizes, accuracies, strict=True):
         for key, value in _summarise(acc_tr, acc_te).items():
