@@ -6,13 +6,17 @@ vector itself, so the time is the scores' own). Each score runs through ``evalua
 ``paper`` and ``fast`` presets (``--n-jobs`` parallel classifier fits) and, for the ratio, through
 a straightforward single-threaded implementation written here: the reference's structure (one
 encoder call per 16-point chunk / 64-image batch, one sklearn call per MI pair, classifiers fitted
-one after the other with library-default threading).
+one after the other with library-default threading; sklearn's own ``GradientBoostingClassifier``).
+The naive scores use the paper preset's seeds, so DCI and the downstream tasks see the same samples
+and classifier seeds: their values are printed side by side with the paper preset's (which grows
+its boosted trees with ``disentbench.metrics.boosting``). ``--exact-ties-check`` also re-runs the
+boosted scores with ``exact_ties=True``.
 
 Part 2 (agreement): Spearman rank correlation between ``fast`` and ``paper`` values over
 representations of increasing entanglement (random rotation of growing angle plus growing noise),
 for every key the ``fast`` preset changes.
 
-    python benchmarks/bench_metrics.py                  # full run (long: paper DCI is minutes)
+    python benchmarks/bench_metrics.py                  # full run (long: naive sklearn DCI is minutes)
     python benchmarks/bench_metrics.py --quick          # reduced run (see --help)
 
 The machine may be shared: ``os.getloadavg()`` is printed with the results.
@@ -39,6 +43,7 @@ from sklearn.svm import LinearSVC
 from disentbench.datasets.base import GroundTruthData
 from disentbench.metrics import dci as dci_mod
 from disentbench.metrics.evaluate import STUDY_METRICS, evaluate
+from disentbench.metrics.presets import Preset
 
 DSPRITES_SIZES = (3, 6, 40, 32, 32)
 
@@ -165,14 +170,19 @@ def naive_mig(data, f, rs, n=10000):
 
 def naive_dci(data, f, rs, num_train=10000, num_test=5000):
     z, y = _sample(data, f, num_train, rs)
-    zt, _ = _sample(data, f, num_test, rs)
+    zt, yt = _sample(data, f, num_test, rs)
     seed = int(rs.randint(2**31 - 1))
     r = np.zeros((z.shape[1], y.shape[1]))
+    acc = []
     for j in range(y.shape[1]):
         model = GradientBoostingClassifier(random_state=seed).fit(z, y[:, j])
         r[:, j] = np.abs(model.feature_importances_)
-        model.predict(zt)
-    return dci_mod.disentanglement(r)
+        acc.append(np.mean(model.predict(zt) == yt[:, j]))
+    return {
+        "dci.disentanglement": dci_mod.disentanglement(r),
+        "dci.completeness": dci_mod.completeness(r),
+        "dci.informativeness_test": float(np.mean(acc)),
+    }
 
 
 def naive_sap(data, f, rs, num_train=10000, num_test=5000):
@@ -213,13 +223,13 @@ def naive_unsupervised(data, f, rs, n=10000):
     return float(tc), float(np.real(w)), float(mi.sum() / (mi.size - len(mi)))
 
 
-def naive_downstream(data, f, rs, make, sizes=(10, 100, 1000, 10000), num_test=5000):
-    out = []
-    for n in sizes:
-        z, y = _sample(data, f, n, rs)
-        zt, yt = _sample(data, f, num_test, rs)
-        accs = [np.mean(make().fit(z, y[:, j]).predict(zt) == yt[:, j]) for j in range(y.shape[1])]
-        out.append(float(np.mean(accs)))
+def naive_downstream(data, f, rs, make, name, sizes=(10, 100, 1000, 10000), num_test=5000):
+    splits = [(*_sample(data, f, n, rs), *_sample(data, f, num_test, rs)) for n in sizes]
+    seed = int(rs.randint(2**31 - 1))  # one classifier seed after all samples, as evaluate does
+    out = {}
+    for n, (z, y, zt, yt) in zip(sizes, splits, strict=True):
+        accs = [np.mean(make(seed).fit(z, y[:, j]).predict(zt) == yt[:, j]) for j in range(y.shape[1])]
+        out[f"{name}.{n}:mean_test_accuracy"] = float(np.mean(accs))
     return out
 
 
@@ -232,10 +242,14 @@ NAIVE = {
     "modularity_explicitness": naive_modularity_explicitness,
     "unsupervised": naive_unsupervised,
     "downstream_logistic_regression": lambda d, f, rs: naive_downstream(
-        d, f, rs, lambda: LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5))
+        d,
+        f,
+        rs,
+        lambda seed: LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5)),
+        "downstream_logistic_regression",
     ),
     "downstream_boosted_trees": lambda d, f, rs: naive_downstream(
-        d, f, rs, lambda: GradientBoostingClassifier(random_state=0)
+        d, f, rs, lambda seed: GradientBoostingClassifier(random_state=seed), "downstream_boosted_trees"
     ),
 }
 
@@ -263,28 +277,34 @@ def timing(args: argparse.Namespace) -> None:
     rep = make_representation(args.factor_sizes, angle=0.3, noise=0.1)
     metrics = [m for m in STUDY_METRICS if m not in args.skip]
     rows = {}
+    results = {}
     for preset in ("paper", "fast"):
         t0 = time.perf_counter()
         out = evaluate(data, rep, preset=preset, metrics=metrics, n_jobs=args.n_jobs)
         total = time.perf_counter() - t0
+        results[preset] = out
         for m in metrics:
             rows.setdefault(m, {})[preset] = out[f"time.{m}"]
             if f"error.{m}" in out:
                 print(f"  {preset} {m} failed: {out[f'error.{m}']}")
         rows.setdefault("TOTAL", {})[preset] = total
         print(f"  evaluate(preset={preset!r}) {total:.1f} s  load {os.getloadavg()}", flush=True)
-    naive_total = 0.0
+    agreement_rows = []
     for m in metrics:
         if m in args.skip_naive:
             continue
-        seed = 12345
+        # The same seed as evaluate's: for DCI and the downstream tasks the naive code then sees
+        # the same samples and classifier seed, so its values must equal the paper preset's.
+        seed = results["paper"][f"meta.seed.{m}"]
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            NAIVE[m](data, rep, np.random.RandomState(seed))
+            naive_values = NAIVE[m](data, rep, np.random.RandomState(seed))
         rows[m]["naive"] = time.perf_counter() - t0
-        naive_total += rows[m]["naive"]
         print(f"  naive {m}: {rows[m]['naive']:.1f} s", flush=True)
+        if isinstance(naive_values, dict):
+            for key, value in naive_values.items():
+                agreement_rows.append((key, results["paper"][key], value))
     print(f"\nTiming: factor sizes {list(args.factor_sizes)}, d=10, n_jobs={args.n_jobs}")
     print(f"{'score':34s} {'paper s':>9s} {'naive s':>9s} {'naive/paper':>11s} {'fast s':>8s}")
     for m, r in rows.items():
@@ -292,7 +312,29 @@ def timing(args: argparse.Namespace) -> None:
         ratio = f"{naive / r['paper']:.2f}" if naive is not None else "-"
         naive_s = f"{naive:.1f}" if naive is not None else "-"
         print(f"{m:34s} {r['paper']:9.1f} {naive_s:>9s} {ratio:>11s} {r['fast']:8.1f}")
+    if agreement_rows:
+        print("\nValues, paper preset (disentbench boosting) vs naive (sklearn), same samples and seeds")
+        for key, ours, ref in agreement_rows:
+            print(f"  {key:58s} {ours:.10f} {ref:.10f} diff {ours - ref:+.1e}")
+    if args.exact_ties_check:
+        exact_ties_check(data, rep, metrics, results["paper"], args.n_jobs)
     print(f"load average: {os.getloadavg()}")
+
+
+def exact_ties_check(data, rep, metrics, paper, n_jobs) -> None:
+    """Re-run the boosted scores with ``exact_ties=True`` (sklearn's order among tied values);
+    prints the value differences and the time ratio."""
+    boosted = [m for m in ("dci", "downstream_boosted_trees") if m in metrics]
+    params = {"estimator_params": {"exact_ties": True}}
+    preset = Preset("paper_exact_ties", "paper with exact_ties=True", {m: params for m in boosted})
+    preset.params["downstream_boosted_trees"] = {**params, "predictor": "gradient_boosting"}
+    out = evaluate(data, rep, preset=preset, metrics=boosted, n_jobs=n_jobs)
+    print("\nexact_ties=True vs the default (index order among tied values)")
+    for m in boosted:
+        print(f"  time {m}: {out[f'time.{m}']:.1f} s vs {paper[f'time.{m}']:.1f} s")
+    keys = [k for k in SPEARMAN_KEYS if k.split(".")[0] in boosted] + ["dci.informativeness_train"]
+    for key in keys:
+        print(f"  {key:58s} diff {out[key] - paper[key]:+.1e}")
 
 
 def agreement(args: argparse.Namespace) -> None:
@@ -345,6 +387,11 @@ def main() -> None:
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--no-agreement", action="store_true")
     ap.add_argument("--verbose", action="store_true", help="print every representation's values")
+    ap.add_argument(
+        "--exact-ties-check",
+        action="store_true",
+        help="also time DCI and the boosted-trees task with exact_ties=True and compare values",
+    )
     args = ap.parse_args()
     if args.spearman_factor_sizes is None:
         args.spearman_factor_sizes = (3, 6, 10, 8, 8) if args.quick else DSPRITES_SIZES

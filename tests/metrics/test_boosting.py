@@ -43,11 +43,15 @@ def _assert_same_model(ours: ExactGradientBoostingClassifier, ref: GradientBoost
             count = tree.node_count
             assert ours.node_count_[stage, k] == count
             leaf = tree.children_left[:count] == -1
-            np.testing.assert_array_equal(ours.node_feature_[stage, k, :count][~leaf], tree.feature[:count][~leaf])
+            np.testing.assert_array_equal(
+                ours.node_feature_[stage, k, :count][~leaf], tree.feature[:count][~leaf]
+            )
             np.testing.assert_array_equal(
                 ours.node_threshold_[stage, k, :count][~leaf], tree.threshold[:count][~leaf]
             )
-            np.testing.assert_array_equal(ours.node_value_[stage, k, :count][leaf], tree.value[:count, 0, 0][leaf])
+            np.testing.assert_array_equal(
+                ours.node_value_[stage, k, :count][leaf], tree.value[:count, 0, 0][leaf]
+            )
 
 
 @pytest.mark.parametrize(

@@ -182,3 +182,23 @@ def test_shape_errors_name_the_argument():
         dci(codes, factors[:40], codes, factors)
     with pytest.raises(ValueError, match="differ in width"):
         dci(codes, factors, codes[:, :2], factors)
+
+
+def _mixed_half_collapsed(x: np.ndarray) -> np.ndarray:
+    mixed = REPRESENTATIONS["mixed"](x)
+    return np.hstack([mixed[:, :5], np.zeros((len(mixed), 5))])
+
+
+@pytest.mark.parametrize("rep", [REPRESENTATIONS["mixed"], _mixed_half_collapsed])
+def test_disentbench_boosting_gives_sklearns_values(rep):
+    """Both GBT implementations grow the same trees: identical DCI on the same samples (codes
+    without tied values; the second representation adds constant codes)."""
+    kw = {"num_train": 600, "num_test": 300, "estimator_params": {"n_estimators": 20}}
+    ours = compute_dci(DATA, rep, np.random.RandomState(3), **kw)
+    ref = compute_dci(DATA, rep, np.random.RandomState(3), gbt_implementation="sklearn", **kw)
+    assert ours == ref
+
+
+def test_unknown_gbt_implementation_is_refused():
+    with pytest.raises(ValueError, match="gbt_implementation must be one of"):
+        compute_dci(DATA, REPRESENTATIONS["mixed"], 0, num_train=20, num_test=10, gbt_implementation="xgb")

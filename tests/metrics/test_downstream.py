@@ -121,3 +121,19 @@ def test_bad_arguments():
         downstream(codes, factors, codes, factors, sklearn_semantics="2017")
     with pytest.raises(ValueError, match="positive"):
         compute_downstream(DATA, REPRESENTATIONS["identity"], 0, num_train=[0])
+
+
+def test_disentbench_boosting_gives_sklearns_accuracies():
+    kw = {"num_train": [10, 300], "num_test": 200, "estimator_params": {"n_estimators": 15}}
+    ours = compute_downstream(
+        DATA, REPRESENTATIONS["mixed"], np.random.RandomState(1), "gradient_boosting", **kw
+    )
+    ref = compute_downstream(
+        DATA,
+        REPRESENTATIONS["mixed"],
+        np.random.RandomState(1),
+        "gradient_boosting",
+        gbt_implementation="sklearn",
+        **kw,
+    )
+    assert ours == ref

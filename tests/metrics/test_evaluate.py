@@ -212,3 +212,10 @@ def test_sklearn_2019_semantics_is_recorded_and_passed_on():
     assert np.isfinite(old["beta_vae.eval_accuracy"])
     # Paper-era liblinear draws once from the random state before the eval points are sampled.
     assert modern["beta_vae.eval_accuracy"] != old["beta_vae.eval_accuracy"]
+
+
+def test_gbt_implementation_is_recorded_and_checked():
+    out = evaluate(DATA, _noisy_identity, preset=TINY, metrics=["mig"], gbt_implementation="sklearn")
+    assert out["meta.gbt_implementation"] == "sklearn"
+    with pytest.raises(UserError, match="gbt_implementation"):
+        evaluate(DATA, _noisy_identity, metrics=["mig"], gbt_implementation="lightgbm")

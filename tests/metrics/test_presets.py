@@ -43,8 +43,8 @@ def test_paper_is_the_study_defaults():
 def test_fast_states_its_choices_in_the_output():
     out = evaluate(IdentityObservationsData(), lambda x: x * 1.0, preset="fast", metrics=["mig"])
     assert out["meta.preset"] == "fast"
-    assert "HistGradientBoostingClassifier" in out["meta.preset_notes"]
-    assert "n_estimators=10" in out["meta.preset_notes"]
+    assert "GradientBoostingClassifier(n_estimators=10, learning_rate=0.5)" in out["meta.preset_notes"]
+    assert out["meta.gbt_implementation"] == "disentbench"
 
 
 def test_params_for_returns_a_copy():
