@@ -41,7 +41,8 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
 from disentbench.datasets.base import GroundTruthData
-from disentbench.metrics import dci as dci_mod
+from disentbench.metrics.dci import completeness as dci_completeness
+from disentbench.metrics.dci import disentanglement as dci_disentanglement
 from disentbench.metrics.evaluate import STUDY_METRICS, evaluate
 from disentbench.metrics.presets import Preset
 
@@ -72,25 +73,41 @@ class MixData(GroundTruthData):
         return np.asarray(factors, dtype=np.float32)
 
 
+def _hashed_normal(keys: np.ndarray, dim: int, seed: int) -> np.ndarray:
+    """Standard-normal noise ``(len(keys), dim)`` that is a fixed function of each integer key
+    (splitmix64 hash, Box-Muller): the same observation always gets the same noise."""
+    with np.errstate(over="ignore"):
+        base = keys.astype(np.uint64)[:, None] * np.uint64(2 * dim) + np.arange(2 * dim, dtype=np.uint64)
+        z = base + np.uint64(seed) * np.uint64(0x632BE59BD9B4E019) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    u = ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
+    u1, u2 = u[:, :dim], u[:, dim:]
+    return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+
+
 def make_representation(
     sizes: Sequence[int], angle: float, noise: float, seed: int = 0, dim: int = 10
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Standardised factors in the first K of ``dim`` coordinates, rotated by ``expm(angle * A)``
     (A a fixed random skew-symmetric matrix, unit spectral norm), plus Gaussian noise of std
-    ``noise`` from the representation's own generator."""
+    ``noise``. Deterministic like an encoder: the noise is a fixed function of the factor values,
+    so two evaluations of the same representation see the same codes for the same samples."""
     sizes_arr = np.asarray(sizes, dtype=np.float64)
     k = sizes_arr.size
     a = np.random.RandomState(seed).randn(dim, dim)
     a = a - a.T
     a /= np.linalg.norm(a, 2)
     rot = scipy.linalg.expm(angle * a)
-    noise_rs = np.random.RandomState(seed + 1)
+    radix = np.cumprod([1, *[int(v) for v in sizes[:-1]]])
 
     def rep(obs: np.ndarray) -> np.ndarray:
         f = np.asarray(obs, dtype=np.float64).reshape(len(obs), -1)
         z = np.zeros((len(f), dim))
         z[:, :k] = (f - (sizes_arr - 1) / 2) / np.sqrt((sizes_arr**2 - 1) / 12 + 1e-12)
-        return z @ rot + noise * noise_rs.randn(len(f), dim)
+        keys = np.rint(f).astype(np.int64) @ radix
+        return z @ rot + noise * _hashed_normal(keys, dim, seed + 1)
 
     return rep
 
@@ -179,8 +196,8 @@ def naive_dci(data, f, rs, num_train=10000, num_test=5000):
         r[:, j] = np.abs(model.feature_importances_)
         acc.append(np.mean(model.predict(zt) == yt[:, j]))
     return {
-        "dci.disentanglement": dci_mod.disentanglement(r),
-        "dci.completeness": dci_mod.completeness(r),
+        "dci.disentanglement": dci_disentanglement(r),
+        "dci.completeness": dci_completeness(r),
         "dci.informativeness_test": float(np.mean(acc)),
     }
 

@@ -6,10 +6,10 @@ with its random feature-visiting order and constant-feature bookkeeping (``tree/
 ``our_rand_r`` of ``utils/_random.pxd``), the squared-error criterion's sums and their
 forward/reverse update path (``tree/_criterion.pyx``), and the one-step Newton leaf values of the
 log-loss (``ensemble/_gb.py``). The one algorithmic difference is speed-only: each feature is
-sorted once per tree ensemble and every node keeps its samples in that order by stable partitions,
+sorted once per ensemble and every node keeps its samples in that order by stable partitions,
 instead of re-sorting the node's samples for each feature (O(n) per node and feature instead of
-O(n log n)). The trees are the same; only the summation order among tied feature values differs,
-which moves floating-point sums in their last bits.
+O(n log n)). A sorted order is unique when a feature has no tied values in the node; with ties,
+``exact_ties`` replays sklearn's introsort to get its order among them (else: index order).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ sums over the tie run in the order its introsort happened to leave the tied samp
 ``exact_ties=True`` replays that introsort, so the model is bit-identical to sklearn's in every
 case, at up to 5x the cost on float32 codes (where a few ties per feature are common).
 ``exact_ties=False`` (the default) takes the tied samples in index order: the trees can then
-differ from sklearn's only where two candidate splits are equally good to the last bit, which a
+differ from sklearn's only where two candidate splits are equally good up to rounding, which a
 summation-order change can flip — the kind of difference a change of sklearn version or BLAS
 also makes. On the benchmark's representation both settings give the same DCI and downstream
 values to six digits (``benchmarks/bench_metrics.py``).
