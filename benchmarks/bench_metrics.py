@@ -278,8 +278,6 @@ SPEARMAN_KEYS = (
     "dci.completeness",
     "dci.informativeness_test",
     "sap.SAP_score",
-    "modularity_explicitness.modularity_score",
-    "modularity_explicitness.explicitness_score_test",
     *(f"downstream_logistic_regression.{n}:mean_test_accuracy" for n in (10, 100, 1000, 10000)),
     *(f"downstream_boosted_trees.{n}:mean_test_accuracy" for n in (10, 100, 1000, 10000)),
 )

@@ -120,7 +120,7 @@ def _run_fits(
     predictor: str,
     sklearn_semantics: str,
     seed: int,
-    estimator_params: Mapping[str, Any] | None,
+    estimator_params: Mapping[str, Any] | Sequence[Mapping[str, Any] | None] | None,
     gbt_implementation: str,
     n_jobs: int | None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -129,6 +129,8 @@ def _run_fits(
     All (split, factor) fits go to one pool, largest training sets and most classes first, so the
     workers stay balanced.
     """
+    if estimator_params is None or isinstance(estimator_params, Mapping):
+        estimator_params = [estimator_params] * len(splits)
     tasks = []
     for s, (x_tr, y_tr, _, _) in enumerate(splits):
         for j in range(y_tr.shape[1]):
@@ -139,7 +141,7 @@ def _run_fits(
             predictor,
             sklearn_semantics,
             seed,
-            estimator_params,
+            estimator_params[s],
             gbt_implementation,
             splits[s][0],
             splits[s][1][:, j],
@@ -208,6 +210,7 @@ def compute_downstream(
     batch_size: int = 16,
     sklearn_semantics: str = "modern",
     estimator_params: Mapping[str, Any] | None = None,
+    estimator_params_min_train: int = 0,
     gbt_implementation: str = "disentbench",
     n_jobs: int | None = None,
 ) -> dict[str, float]:
@@ -215,6 +218,9 @@ def compute_downstream(
 
     Samples, in the reference's order, for each ``n``: ``n`` training points then ``num_test``
     test points (chunks of ``batch_size``); then draws one classifier seed; then fits.
+    ``estimator_params`` change the predictor's defaults for training sizes of at least
+    ``estimator_params_min_train`` points; smaller sizes keep the study's predictor (the ``fast``
+    preset uses this to cheapen only the 10,000-point fits).
     """
     make_predictor(predictor, sklearn_semantics, gbt_implementation=gbt_implementation)
     sizes = [int(n) for n in num_train]
@@ -228,9 +234,8 @@ def compute_downstream(
         )
         splits.append(utils.check_train_test(*split))
     seed = _seed_from(rs)
-    accuracies = _run_fits(
-        splits, predictor, sklearn_semantics, seed, estimator_params, gbt_implementation, n_jobs
-    )
+    params = [estimator_params if n >= estimator_params_min_train else None for n in sizes]
+    accuracies = _run_fits(splits, predictor, sklearn_semantics, seed, params, gbt_implementation, n_jobs)
     out: dict[str, float] = {}
     for n, (acc_tr, acc_te) in zip(sizes, accuracies, strict=True):
         for key, value in _summarise(acc_tr, acc_te).items():

@@ -197,7 +197,10 @@ def _estimator_note(metric: str, params: Mapping[str, Any]) -> str | None:
             "hist_gradient_boosting": "HistGradientBoostingClassifier",
         }
         args = ", ".join(f"{k}={v!r}" for k, v in sorted((extra or {}).items()))
-        return f"{names.get(predictor, predictor)}({args})"
+        note = f"{names.get(predictor, predictor)}({args})"
+        if params.get("estimator_params_min_train"):
+            note += f" for training sizes >= {params['estimator_params_min_train']}"
+        return note
     return None
 
 

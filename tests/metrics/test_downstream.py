@@ -138,3 +138,22 @@ def test_disentbench_boosting_gives_sklearns_accuracies():
         **kw,
     )
     assert ours == ref
+
+
+def test_estimator_params_apply_from_min_train_size():
+    """The fast preset cheapens only the largest training size: smaller ones keep the study's
+    predictor, so their values equal a run without estimator_params."""
+
+    def run(**kw):
+        return compute_downstream(
+            DATA, REPRESENTATIONS["mixed"], np.random.RandomState(2), "gradient_boosting",
+            num_train=[20, 60], num_test=100, **kw,
+        )  # fmt: skip
+
+    split = run(estimator_params={"n_estimators": 2}, estimator_params_min_train=50)
+    study = run()
+    cheap = run(estimator_params={"n_estimators": 2})
+    for key in split:
+        expected = study[key] if key.startswith("20:") else cheap[key]
+        assert split[key] == expected, key
+    assert study["60:mean_train_accuracy"] != cheap["60:mean_train_accuracy"]

@@ -9,6 +9,7 @@ import pytest
 from disentbench.datasets.dummy import IdentityObservationsData
 from disentbench.errors import UserError
 from disentbench.metrics import METRICS, PRESETS, evaluate, get_preset
+from disentbench.metrics.evaluate import _estimator_note
 
 
 def test_registry_and_lookup():
@@ -43,7 +44,7 @@ def test_paper_is_the_study_defaults():
 def test_fast_states_its_choices_in_the_output():
     out = evaluate(IdentityObservationsData(), lambda x: x * 1.0, preset="fast", metrics=["mig"])
     assert out["meta.preset"] == "fast"
-    assert "GradientBoostingClassifier(n_estimators=10, learning_rate=0.5)" in out["meta.preset_notes"]
+    assert "GradientBoostingClassifier(n_estimators=20)" in out["meta.preset_notes"]
     assert out["meta.gbt_implementation"] == "disentbench"
 
 
@@ -51,3 +52,9 @@ def test_params_for_returns_a_copy():
     params = PRESETS["fast"].params_for("dci")
     params["num_train"] = 1
     assert PRESETS["fast"].params_for("dci")["num_train"] == 2000
+
+
+def test_fast_records_which_boosted_trees_fits_changed():
+    params = PRESETS["fast"].params_for("downstream_boosted_trees")
+    note = _estimator_note("downstream_boosted_trees", params)
+    assert note == "GradientBoostingClassifier(n_estimators=20) for training sizes >= 10000"
