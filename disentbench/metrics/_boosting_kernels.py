@@ -218,25 +218,6 @@ def _stable_partition(ord_idx, ord_val, start, end, pos_split, goes_left, tmp_id
             ord_val[f, q] = tmp_val[q]
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _update(y, idx, start, end, pos, new_pos, sum_left, wn_left, sum_total, wn):
-    """sklearn's ``RegressionCriterion.update(new_pos)`` from position ``pos``: add the samples
-    ``idx[pos:new_pos]`` to the left sums, or — when fewer lie to the right — restart from the
-    node totals and subtract ``idx[new_pos:end]`` from the end backwards. Returns the new
-    ``(sum_left, wn_left)``."""
-    if (new_pos - pos) <= (end - new_pos):
-        for q in range(pos, new_pos):
-            sum_left += y[idx[q]]
-            wn_left += 1.0
-    else:
-        sum_left = sum_total
-        wn_left = wn
-        for q in range(end - 1, new_pos - 1, -1):
-            sum_left -= y[idx[q]]
-            wn_left -= 1.0
-    return sum_left, wn_left
-
-
 @nb.njit(cache=True, nogil=True)
 def build_tree(
     xt,
@@ -411,9 +392,19 @@ def build_tree(
                         continue
                     if p - start < min_samples_leaf or end - p < min_samples_leaf:
                         continue
-                    sum_left, wn_left = _update(
-                        y, cur_idx, start, end, pos, p, sum_left, wn_left, sum_total, wn
-                    )
+                    # criterion.update(p): forward from pos, or backward from end. Written out
+                    # here and after the search: as a shared inlined helper returning a tuple
+                    # the whole fit ran 1.8x slower (benchmarked).
+                    if (p - pos) <= (end - p):
+                        for q in range(pos, p):
+                            sum_left += y[cur_idx[q]]
+                            wn_left += 1.0
+                    else:
+                        sum_left = sum_total
+                        wn_left = wn
+                        for q in range(end - 1, p - 1, -1):
+                            sum_left -= y[cur_idx[q]]
+                            wn_left -= 1.0
                     pos = p
                     wn_right = wn - wn_left
                     sum_right = sum_total - sum_left
@@ -445,9 +436,18 @@ def build_tree(
                 for q in range(best_pos, end):
                     goes_left[samples[q]] = False
                 # criterion.reset(); update(best_pos); children_impurity(); impurity_improvement().
-                sum_left, wn_left = _update(
-                    y, samples, start, end, start, best_pos, 0.0, 0.0, sum_total, wn
-                )
+                sum_left = 0.0
+                wn_left = 0.0
+                if (best_pos - start) <= (end - best_pos):
+                    for q in range(start, best_pos):
+                        sum_left += y[samples[q]]
+                        wn_left += 1.0
+                else:
+                    sum_left = sum_total
+                    wn_left = wn
+                    for q in range(end - 1, best_pos - 1, -1):
+                        sum_left -= y[samples[q]]
+                        wn_left -= 1.0
                 wn_right = wn - wn_left
                 sum_right = sum_total - sum_left
                 sq_sum_left = 0.0
