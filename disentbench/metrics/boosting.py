@@ -17,8 +17,9 @@ case, at up to 5x the cost on float32 codes (where a few ties per feature are co
 ``exact_ties=False`` (the default) takes the tied samples in index order: the trees can then
 differ from sklearn's only where two candidate splits are equally good up to rounding, which a
 summation-order change can flip — the kind of difference a change of sklearn version or BLAS
-also makes. On the benchmark's representation both settings give the same DCI and downstream
-values to six digits (``benchmarks/bench_metrics.py``).
+also makes. On the benchmark's representation both settings, and sklearn itself, give the same
+DCI and downstream values to all ten printed digits (``benchmarks/bench_metrics.py
+--exact-ties-check``, ``docs/metrics_performance.md``).
 
 Supported: the parameters the study varies (``n_estimators``, ``learning_rate``, ``max_depth``,
 ``min_samples_split``, ``min_samples_leaf``, ``random_state``) with every other sklearn parameter
