@@ -44,7 +44,7 @@ from disentbench.datasets.base import GroundTruthData
 from disentbench.metrics.dci import completeness as dci_completeness
 from disentbench.metrics.dci import disentanglement as dci_disentanglement
 from disentbench.metrics.evaluate import STUDY_METRICS, evaluate
-from disentbench.metrics.presets import Preset
+from disentbench.metrics.presets import PAPER, Preset
 
 DSPRITES_SIZES = (3, 6, 40, 32, 32)
 
@@ -340,9 +340,8 @@ def exact_ties_check(data, rep, metrics, paper, n_jobs) -> None:
     """Re-run the boosted scores with ``exact_ties=True`` (sklearn's order among tied values);
     prints the value differences and the time ratio."""
     boosted = [m for m in ("dci", "downstream_boosted_trees") if m in metrics]
-    params = {"estimator_params": {"exact_ties": True}}
-    preset = Preset("paper_exact_ties", "paper with exact_ties=True", {m: params for m in boosted})
-    preset.params["downstream_boosted_trees"] = {**params, "predictor": "gradient_boosting"}
+    params = {m: {**PAPER.params_for(m), "estimator_params": {"exact_ties": True}} for m in boosted}
+    preset = Preset("paper_exact_ties", "paper with exact_ties=True", params)
     out = evaluate(data, rep, preset=preset, metrics=boosted, n_jobs=n_jobs)
     print("\nexact_ties=True vs the default (index order among tied values)")
     for m in boosted:

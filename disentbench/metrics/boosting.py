@@ -107,9 +107,9 @@ class ExactGradientBoostingClassifier(ClassifierMixin, BaseEstimator):
 
         rs = check_random_state(self.random_state)
         seeds = rs.randint(0, kernels.RAND_R_MAX, size=(self.n_estimators, n_trees)).astype(np.int64)
-        root_idx = np.argsort(x, axis=0, kind="stable").T.astype(np.int32)
-        root_val = np.ascontiguousarray(np.take_along_axis(x, root_idx.T.astype(np.intp), axis=0).T)
-        root_idx = np.ascontiguousarray(root_idx)
+        order = np.argsort(x, axis=0, kind="stable")  # (n, d): each feature ascending, ties by index
+        root_idx = np.ascontiguousarray(order.T, dtype=np.int32)
+        root_val = np.ascontiguousarray(np.take_along_axis(x, order, axis=0).T)
 
         max_nodes = min(2 ** (self.max_depth + 1) - 1, 2 * n - 1)
         shape = (self.n_estimators, n_trees, max_nodes)
