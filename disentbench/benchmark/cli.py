@@ -172,7 +172,11 @@ def _dry_run(study: Any, results: Path) -> int:
         columns = f"{number:>9}  {spec.dataset:<16} {spec.method:<13} {hyper:<22} {spec.seed:>4}"
         print(f"{columns}  {spec.trial_id}{mark}")
     done = sum(1 for spec in specs if spec.trial_id in records)
-    print(f"{len(specs)} trials ({done} already recorded in {results}, {len(specs) - done} to run)")
+    print(
+        f"{len(specs)} trials ({done} already recorded in {results}, {len(specs) - done} to run); "
+        f"evaluation: preset {study.preset}, sklearn_semantics {study.sklearn_semantics}, "
+        f"representations {'+'.join(study.representations)}, seeds {study.eval_seeds}"
+    )
     return 0
 
 

@@ -170,7 +170,12 @@ def _heading(board: Leaderboard) -> str:
         "over seeds; rank 1 = best; ties get average ranks)."
     )
     if board.missing:
-        text += " Not in the table, so left out: " + ", ".join(board.missing) + "."
+        total = len(board.scores) + len(board.missing)
+        text += (
+            f" Ranked on {len(board.scores)} of the {total} scores. Not in the table, so left out: "
+            + ", ".join(C.label(s) for s in board.missing)
+            + "."
+        )
     return text
 
 

@@ -18,6 +18,7 @@ def test_dry_run_lists_reference_grid(capsys):
     )
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].startswith("9000 trials")
+    assert "preset paper, sklearn_semantics 2019," in lines[-1]  # the paper-era estimators by default
     rows = {line.split()[0]: line.split() for line in lines[1:-1]}
     assert len(rows) == 9000
     assert rows["0"][1:5] == ["dsprites_full", "beta_vae", "beta=1", "0"]
