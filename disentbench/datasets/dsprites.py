@@ -21,13 +21,16 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from disentbench.datasets import cache, paths
 from disentbench.datasets.base import GroundTruthData, SplitDiscreteStateSpace, factors_to_index
 from disentbench.errors import DataFileError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 #: Official factor grid (data.md §4.2), colour first.
 OFFICIAL_SIZES = (1, 3, 6, 40, 32, 32)
@@ -320,15 +323,36 @@ class ScreamDSprites(DSpritesFull):
         return out.transpose(0, 3, 1, 2).astype(np.float32)
 
 
+def paper_era_thumbnail(img: PILImage, size: tuple[int, int]) -> PILImage:
+    """``img`` shrunk to fit ``size`` as the reference's ``Image.thumbnail`` did (Pillow ≤ 6, the
+    study's era; docs/reference/data.md §4.3).
+
+    The target size keeps the aspect ratio with Pillow 6's truncating arithmetic; on a JPEG that is
+    not yet decoded, ``draft`` makes the decoder itself shrink the image by 1/2, 1/4 or 1/8 (DCT
+    scaling) to the smallest size still at least the target; one bicubic resize then reaches it.
+    Pillow ≥ 7's ``thumbnail`` drafts to twice the target and resizes in two steps
+    (``reducing_gap``), which gives other pixels, hence this function instead of a call to it.
+    """
+    from PIL import Image
+
+    width, height = img.size
+    if width > size[0]:
+        height, width = int(max(height * size[0] / width, 1)), int(size[0])
+    if height > size[1]:
+        width, height = int(max(width * size[1] / height, 1)), int(size[1])
+    if (width, height) == img.size:
+        return img
+    img.draft(None, (width, height))
+    return img.resize((width, height), Image.Resampling.BICUBIC)
+
+
 def load_scream(path: Path) -> np.ndarray:
     """The Scream image as float64 ``(H, W, 3)`` in [0, 1], thumbnailed to fit 350 × 274 (§4.3)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as img:
-            img = img.convert("RGB")
-            img.thumbnail(SCREAM_THUMBNAIL)
-            pixels = np.asarray(img, dtype=np.float64) / 255.0
+            pixels = np.asarray(paper_era_thumbnail(img, SCREAM_THUMBNAIL).convert("RGB"), np.float64) / 255.0
     except FileNotFoundError:
         raise DataFileError(
             f"Scream image not found: {path}; get it with `disentbench data download scream`"
