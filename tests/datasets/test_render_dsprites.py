@@ -10,15 +10,13 @@ import pytest
 
 from disentbench.datasets.render import dsprites as r
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
-FRAMES = FIXTURES / "dsprites_gif_frames.npz"
+FRAMES = Path(__file__).resolve().parents[1] / "fixtures" / "dsprites_gif_frames.npz"
 
 
 @pytest.fixture(scope="module")
 def official_frames() -> tuple[np.ndarray, np.ndarray]:
-    if not FRAMES.is_file():
-        pytest.skip(f"reference frames not found at {FRAMES}")
-    with np.load(FRAMES) as f:
+    assert FRAMES.is_file(), f"fixture missing: {FRAMES} (tests/fixtures/README.md)"
+    with np.load(FRAMES, allow_pickle=False) as f:
         return np.unpackbits(f["frames"], axis=-1), f["factors"]
 
 

@@ -28,7 +28,7 @@ from disentbench.errors import UserError
 
 #: Cheaper sampling for tests; the geometry is the same as the default.
 FAST = dataclasses.replace(SceneParams(), supersample=1, shadow_samples=4)
-GIF = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "shapes3d_gif_frames.npz"
+GIF = Path(__file__).resolve().parents[1] / "fixtures" / "shapes3d_gif_frames.npz"
 SKY = np.rint(np.asarray(SceneParams().sky_rgb) * 255).astype(np.uint8)
 
 
@@ -203,8 +203,7 @@ def test_loader_reads_the_rendered_file(reduced_file: Path, tmp_path: Path):
 
 
 def test_close_to_the_official_gif_frames():
-    if not GIF.is_file():
-        pytest.skip(f"reference frames not found at {GIF}")
+    assert GIF.is_file(), f"fixture missing: {GIF} (tests/fixtures/README.md)"
     frames = load_frames(GIF)
     idx = gif_factor_indices(frames)
     # The GIF's walk (fixtures README): orientation with the cube, then shape, then scale.
