@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from disentbench.reports.html import write_report
+    from disentbench.reports.pipeline import write_report
 
     if args.draws < 1 or args.jobs < 1:
         raise UserError("--draws and --jobs must be positive")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,22 +36,10 @@ def save(fig: matplotlib.figure.Figure, path: Path) -> Path:
     image = Image.fromarray(np.ascontiguousarray(rgb)).quantize(
         colors=PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
     )
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:  # atomic_path gives the file the usual permissions
         image.save(tmp, format="PNG")
-        readable(tmp)
     plt.close(fig)
     return path
-
-
-def readable(path: Path) -> None:
-    """Give an atomically written output the permissions of a normally created file.
-
-    ``atomic_path``'s temporary file is private (mode 600); a report is meant to be shared or
-    served, so apply ``0o666`` minus the process's umask, as ``open`` would.
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def finish(fig: matplotlib.figure.Figure, title: str) -> None:
