@@ -16,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 
 from disentbench.io import atomic_path
+from disentbench.reports.section import Section
 
 #: Figure resolution: small files, still legible (the report embeds every PNG).
 DPI = 72
@@ -95,6 +96,20 @@ def heatmap_grid(
         ax.tick_params(labelsize=7)
     finish(fig, title)
     return save(fig, path)
+
+
+def dataset_heatmaps(section: Section, title: str, path: Path, ncols: int = 4) -> list[Path]:
+    """The ``section.data["matrices"]`` (data set → (ρ matrix, models)) as one heatmap grid at ``path``.
+
+    Adds the figure to the section and returns it (nothing when the section has no matrices).
+    """
+    matrices = section.data.get("matrices")
+    if not matrices:
+        return []
+    panels = [(f"{dataset} (n={n})", rho) for dataset, (rho, n) in matrices.items()]
+    written = heatmap_grid(panels, title, path, ncols=ncols)
+    section.figures.append(written)
+    return [written]
 
 
 def _mask(matrix: pd.DataFrame, lower: bool) -> np.ndarray:
