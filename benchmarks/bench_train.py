@@ -162,7 +162,7 @@ def run_disentbench(
 
 def make_data(kind: str, tmp: Path):
     if kind == "squares":
-        from disentbench.models.synthetic import SquaresData
+        from disentbench.datasets.squares import SquaresData
 
         return SquaresData()
     from disentbench import datasets

@@ -20,7 +20,8 @@ COMMAND_MODULES = (
     "disentbench.datasets.cli",  # data render|download|info
     "disentbench.models.cli",  # train, evaluate
     "disentbench.benchmark.cli",  # run, resume, status, export
-    "disentbench.reports.cli",  # report, leaderboard, import-reference
+    "disentbench.reports.cli",  # report, leaderboard
+    "disentbench.results.cli",  # import-reference
 )
 
 
@@ -35,13 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a sub-package without commands yet
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 

@@ -42,6 +42,7 @@ from typing import Any
 import yaml
 
 from disentbench.errors import UserError
+from disentbench.seeds import REPRESENTATIONS
 
 #: The reference study's data-set order (study.md §3.1); the index is the model-number block.
 REFERENCE_DATASETS: tuple[str, ...] = (
@@ -56,7 +57,6 @@ REFERENCE_DATASETS: tuple[str, ...] = (
 #: Models per data set, per method and per strength in the reference numbering.
 DATASET_BLOCK, METHOD_BLOCK, STRENGTH_BLOCK = 1800, 300, 50
 
-REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
 #: Evaluation-seed policies: ``reference`` = the fixed seeds of ``dlib_reproduce`` for every
 #: model (study.md §3.2); ``per_model`` = seeds derived from the model's seed (dlib_reproduce_jmlr).
 EVAL_SEED_POLICIES: tuple[str, ...] = ("reference", "per_model")

@@ -17,26 +17,20 @@ any other exception propagates so that Ray Tune retries the trial from its last 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from disentbench.benchmark.study import TrialSpec
+from disentbench.datasets.cache import locked
 from disentbench.results.records import new_record
+from disentbench.seeds import REFERENCE_POSTPROCESS_SEEDS, postprocess_seeds
 
 log = logging.getLogger(__name__)
-
-#: Seeds of the post-processing step in ``dlib_reproduce`` (study.md §3.2): they fix the noise of
-#: the sampled representation. ``per_model`` derives them from the training seed instead.
-REFERENCE_POSTPROCESS_SEEDS = {"mean": 2357136044, "sampled": 2546248239}
 
 OnCheckpoint = Callable[[int, str], None]
 
@@ -48,8 +42,7 @@ def postprocess_seed(spec: TrialSpec, representation: str) -> int:
     """The seed of the representation function's noise under the study's evaluation-seed policy."""
     if spec.eval_seeds == "reference":
         return REFERENCE_POSTPROCESS_SEEDS[representation]
-    draws = np.random.RandomState(spec.seed).randint(2**32, size=2)
-    return int(draws[("mean", "sampled").index(representation)])
+    return postprocess_seeds(spec.seed)[representation]
 
 
 def evaluation_seeds(spec: TrialSpec) -> str | int:
@@ -57,33 +50,12 @@ def evaluation_seeds(spec: TrialSpec) -> str | int:
     return "reference" if spec.eval_seeds == "reference" else spec.seed
 
 
-@contextlib.contextmanager
-def node_lock(name: str) -> Iterator[None]:
-    """An exclusive lock shared by every process of this machine (not across machines)."""
-    path = Path(tempfile.gettempdir()) / f"disentbench-{name}.lock"
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def prepare_data(dataset: str, data_root: str | None) -> Any:
     """The data set, prepared at most once per node (issue 5 §5, §6)."""
     from disentbench.datasets import prepare
 
-    with node_lock(f"prepare-{dataset}"):
+    with locked(Path(tempfile.gettempdir()) / f"disentbench-prepare-{dataset}.lock"):
         return prepare(dataset, root=data_root, render_if_missing=True)
-
-
-def device_name() -> str:
-    """The device training will use (``TrainConfig.device="auto"``), named as the trainer names it."""
-    import torch
-
-    if torch.cuda.is_available():
-        return f"cuda:{torch.cuda.get_device_name(0)}"
-    return "cpu"
 
 
 def run_trial(
@@ -98,10 +70,11 @@ def run_trial(
     """Train and evaluate one model; return its record (status ``completed`` or ``failed``)."""
     from disentbench.metrics import evaluate
     from disentbench.models import TrainConfig, TrainingDiverged, train
+    from disentbench.models.trainer import device_name, resolve_device
 
     start = time.perf_counter()
     record = new_record(spec.to_dict(), spec.trial_id, spec.model_num, spec.study)
-    record["device"] = device_name()
+    record["device"] = device_name(resolve_device("auto"))  # the device TrainConfig's "auto" picks
     record["resumed_from_step"] = resumed_from_step
     data = prepare_data(spec.dataset, data_root)
     record["data"] = dict(data.provenance)

@@ -44,6 +44,7 @@ from disentbench.metrics.presets import Preset, get_preset
 from disentbench.metrics.sap import compute_sap
 from disentbench.metrics.unsupervised import compute_unsupervised
 from disentbench.metrics.utils import RepresentationFunction
+from disentbench.seeds import REFERENCE_MASTER_SEED, REPRESENTATIONS, metric_seed_table
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,12 @@ class MetricSpec:
 
 #: The one registry of scores (name -> spec), in the order ``evaluate`` runs them.
 METRICS: Mapping[str, MetricSpec] = {
-    "beta_vae": MetricSpec(compute_beta_vae, "beta_vae_sklearn", ("train_accuracy", "eval_accuracy"), True),
+    "beta_vae": MetricSpec(
+        compute_beta_vae,
+        "beta_vae_sklearn",
+        ("train_accuracy", "eval_accuracy"),
+        uses_sklearn_semantics=True,
+    ),
     "factor_vae": MetricSpec(
         compute_factor_vae, "factor_vae_metric", ("train_accuracy", "eval_accuracy", "num_active_dims")
     ),
@@ -80,12 +86,12 @@ METRICS: Mapping[str, MetricSpec] = {
         uses_n_jobs=True,
         uses_gbt=True,
     ),
-    "sap": MetricSpec(compute_sap, "sap_score", ("SAP_score",), True),
+    "sap": MetricSpec(compute_sap, "sap_score", ("SAP_score",), uses_sklearn_semantics=True),
     "modularity_explicitness": MetricSpec(
         compute_modularity_explicitness,
         "modularity_explicitness",
         ("modularity_score", "explicitness_score_train", "explicitness_score_test"),
-        True,
+        uses_sklearn_semantics=True,
     ),
     "unsupervised": MetricSpec(
         compute_unsupervised,
@@ -98,10 +104,19 @@ METRICS: Mapping[str, MetricSpec] = {
         ),
     ),
     "downstream_logistic_regression": MetricSpec(
-        compute_downstream, "downstream_task_logistic_regression", (), True, True
+        compute_downstream,
+        "downstream_task_logistic_regression",
+        (),
+        uses_sklearn_semantics=True,
+        uses_n_jobs=True,
     ),
     "downstream_boosted_trees": MetricSpec(
-        compute_downstream, "downstream_task_boosted_trees", (), True, True, uses_gbt=True
+        compute_downstream,
+        "downstream_task_boosted_trees",
+        (),
+        uses_sklearn_semantics=True,
+        uses_n_jobs=True,
+        uses_gbt=True,
     ),
     "irs": MetricSpec(compute_irs, "irs", ("IRS", "num_active_dims")),
 }
@@ -112,31 +127,16 @@ METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 #: The study's nine scores (the default); IRS is opt-in.
 STUDY_METRICS: tuple[str, ...] = tuple(m for m in METRIC_NAMES if m != "irs")
 
-REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
 
-#: The reference's master seed of ``dlib_reproduce`` (study.md §3.2).
-REFERENCE_MASTER_SEED = 0
-
-
-def derive_seeds(master_seed: int = REFERENCE_MASTER_SEED) -> dict[str, dict[str, int]]:
+def metric_seeds_for(master_seed: int = REFERENCE_MASTER_SEED) -> dict[str, dict[str, int]]:
     """Per-representation, per-metric evaluation seeds, drawn as ``dlib_reproduce`` draws them.
 
-    ``RandomState(master_seed).randint(2**32)``: first the two post-processing seeds (mean,
-    sampled), then for ``mean`` and then ``sampled`` one draw per study metric config in sorted
-    config-name order; then (our addition, not in the study) one draw for IRS per representation.
-    With ``master_seed=0`` these are the seeds of study.md §3.2.
+    The draw order is ``disentbench.seeds.metric_seed_table``'s, with the study metrics' reference
+    config names and IRS (not in the study) last. With ``master_seed=0`` these are the seeds of
+    study.md §3.2.
     """
-    rs = np.random.RandomState(master_seed)
-    for _ in REPRESENTATIONS:
-        rs.randint(2**32)  # post-processing seeds; not used for scoring
-    by_config = sorted((METRICS[m].reference_config, m) for m in STUDY_METRICS)
-    seeds: dict[str, dict[str, int]] = {rep: {} for rep in REPRESENTATIONS}
-    for rep in REPRESENTATIONS:
-        for _, metric in by_config:
-            seeds[rep][metric] = int(rs.randint(2**32))
-    for rep in REPRESENTATIONS:
-        seeds[rep]["irs"] = int(rs.randint(2**32))
-    return seeds
+    configs = {metric: METRICS[metric].reference_config for metric in STUDY_METRICS}
+    return metric_seed_table(configs, master_seed, extra=("irs",))
 
 
 def resolve_seeds(
@@ -158,7 +158,7 @@ def resolve_seeds(
         master = int(seeds)
     else:
         raise UserError(f"seeds must be 'reference', an int or a mapping; got {seeds!r}")
-    table = derive_seeds(master)[representation]
+    table = metric_seeds_for(master)[representation]
     return {m: table[m] for m in metrics}
 
 

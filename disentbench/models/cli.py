@@ -17,12 +17,9 @@ from typing import Any
 from disentbench.errors import UserError
 from disentbench.io import write_json_atomic
 from disentbench.models.methods import METHODS, describe_methods
+from disentbench.seeds import REFERENCE_POSTPROCESS_SEEDS
 
 log = logging.getLogger(__name__)
-
-#: Seed of the ``sampled`` representation's noise: the post-process seed the reference draws for
-#: ``sampled`` from RandomState(0) (study.md §3.2), so every model sees the same noise stream.
-SAMPLED_REPRESENTATION_SEED = 2546248239
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -159,7 +156,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     model = TrainedModel.load(args.model_dir, device=args.device)
     data = _load_data(model.config.dataset, args.data_root)
-    rep = model.representation_function(args.representation, seed=SAMPLED_REPRESENTATION_SEED)
+    # The reference's post-processing seed, so every model sees the same noise stream.
+    rep = model.representation_function(
+        args.representation, seed=REFERENCE_POSTPROCESS_SEEDS[args.representation]
+    )
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     scores = dict(
         evaluate(data, rep, preset=args.preset, metrics=metrics, representation=args.representation)

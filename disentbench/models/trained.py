@@ -28,10 +28,10 @@ from disentbench.errors import DataFileError, UserError
 from disentbench.io import atomic_path, write_json_atomic
 from disentbench.models.config import TrainConfig
 from disentbench.models.networks import NUM_LATENTS, Decoder, Encoder
+from disentbench.seeds import REPRESENTATIONS
 
 MODEL_FORMAT = "disentbench-model"
 MODEL_FORMAT_VERSION = 1
-REPRESENTATIONS = ("mean", "sampled")
 
 RepresentationFunction = Callable[[np.ndarray], np.ndarray]
 

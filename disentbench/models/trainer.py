@@ -531,7 +531,7 @@ def _train(
         "images_per_second": (
             trained_steps * config.batch_size / run.elapsed if run.elapsed > 0 and trained_steps else None
         ),
-        "device": _device_name(device),
+        "device": device_name(device),
         "num_threads": torch.get_num_threads(),
         "data_stream": config.data_stream,
         "train_data_seed": run.train_seed,
@@ -580,7 +580,8 @@ def _named(row: np.ndarray, spec: MethodSpec) -> dict[str, float]:
     return {k: float(v) for k, v in zip(keys, row, strict=False)}
 
 
-def _device_name(device: torch.device) -> str:
+def device_name(device: torch.device) -> str:
+    """How records name a device: ``cpu``, or ``cuda:<GPU model>``."""
     if device.type == "cuda":
         return f"cuda:{torch.cuda.get_device_name(device)}"
     return "cpu"
@@ -602,6 +603,7 @@ __all__ = [
     "build_networks",
     "compute_losses",
     "derive_seeds",
+    "device_name",
     "factor_vae_gradients",
     "resolve_device",
     "train",

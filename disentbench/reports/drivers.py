@@ -21,6 +21,7 @@ import pandas as pd
 
 from disentbench.reports import columns as C
 from disentbench.reports.section import Section
+from disentbench.results.ids import file_part
 
 TITLE = "What drives the scores"
 
@@ -142,7 +143,7 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
             ax.tick_params(axis="x", labelrotation=35, labelsize=7)
             ax.tick_params(axis="y", labelsize=7)
         finish(fig, f"{dataset}: scores by method (mean representation, all seeds)")
-        written.append(save(fig, out_dir / f"scores_by_method_{i}_{_safe(dataset)}.png"))
+        written.append(save(fig, out_dir / f"scores_by_method_{i}_{file_part(dataset)}.png"))
 
         fig, axes = grid(len(methods), ncols=3, size=(3.6, 2.8))
         for ax, method in zip(axes, methods, strict=True):
@@ -163,7 +164,7 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
             ax.set_ylabel(C.label(primary), fontsize=8)
             ax.tick_params(labelsize=7)
         finish(fig, f"{dataset}: {C.label(primary)} by regularisation strength")
-        written.append(save(fig, out_dir / f"scores_by_strength_{i}_{_safe(dataset)}.png"))
+        written.append(save(fig, out_dir / f"scores_by_strength_{i}_{file_part(dataset)}.png"))
 
     dec = section.data["decomposition"]
     names = list(dict.fromkeys(dec["dataset"]))
@@ -183,8 +184,3 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
     written.append(save(fig, out_dir / "variance_decomposition.png"))
     section.figures.extend(written)
     return written
-
-
-def _safe(name: str) -> str:
-    """A file-name-safe version of a data-set name."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)

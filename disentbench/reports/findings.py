@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from disentbench.reports import columns as C
 from disentbench.reports.section import Section
@@ -51,22 +50,6 @@ def findings(sections: dict[str, Section], n_models: int) -> list[Finding]:
         _transfer(sections.get("transfer"), n_models),
         _downstream(sections.get("downstream")),
     ]
-
-
-def as_table(items: list[Finding]) -> pd.DataFrame:
-    """The findings as a table (claim, verdict, models, what the paper says, what these results show)."""
-    return pd.DataFrame(
-        [
-            {
-                "claim": f.claim,
-                "verdict": f.verdict,
-                "models": f.n_models,
-                "paper": f.paper,
-                "these results": f.result,
-            }
-            for f in items
-        ]
-    )
 
 
 def _agreement(section: Section | None) -> Finding:

@@ -2,7 +2,8 @@
 
 The generated table has the results-table columns of docs/architecture.md (one row per (trial,
 representation)) on the study's grid (analyses.md §1: data sets × 6 methods × 6 strengths ×
-seeds, ``model_num`` by the reference formula). Scores are built from a latent "quality" per
+seeds, ``model_num`` by the reference formula; grid, data-set order and numbering are read from
+``benchmark.study``). Scores are built from a latent "quality" per
 model, ``q = method effect + strength effect + seed noise`` with the standard deviations given,
 so a test knows the truth an analysis should recover:
 
@@ -26,20 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from disentbench.benchmark.study import REFERENCE_DATASETS
-
-#: Data sets of the study, in order (the model-number order of ``benchmark.study``).
-STUDY_DATASETS: tuple[str, ...] = REFERENCE_DATASETS
-
-#: Method → (hyper-parameter name, the study's six values) (analyses.md §1).
-STUDY_GRID: dict[str, tuple[str, tuple[float, ...]]] = {
-    "beta_vae": ("beta", (1.0, 2.0, 4.0, 6.0, 8.0, 16.0)),
-    "factor_vae": ("gamma", (10.0, 20.0, 30.0, 40.0, 50.0, 100.0)),
-    "dip_vae_i": ("lambda_od", (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)),
-    "dip_vae_ii": ("lambda_od", (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)),
-    "beta_tc_vae": ("beta", (1.0, 2.0, 4.0, 6.0, 8.0, 10.0)),
-    "annealed_vae": ("c_max", (5.0, 10.0, 25.0, 50.0, 75.0, 100.0)),
-}
+from disentbench.benchmark.study import REFERENCE_DATASETS, method_infos, model_number
 
 
 @dataclass(frozen=True)
@@ -70,16 +58,17 @@ def synthetic_table(
     other on each data set. All draws come from ``numpy.random.default_rng(random_seed)``.
     """
     rng = np.random.default_rng(random_seed)
-    names = STUDY_DATASETS[:datasets] if isinstance(datasets, int) else tuple(datasets)
-    method_names = list(STUDY_GRID)[:methods]
+    names = REFERENCE_DATASETS[:datasets] if isinstance(datasets, int) else tuple(datasets)
+    grid = method_infos()  # the study's methods, hyper-parameters and grids, in study order
+    method_names = list(grid)[:methods]
     if best_setting is not None and best_setting[0] not in method_names:
         raise ValueError(f"best_setting method {best_setting[0]!r} is not among {method_names}")
 
     rows: list[dict] = []
-    for d_idx, dataset in enumerate(names):
+    for dataset in names:
         method_effect = rng.normal(0.0, effects.method, size=len(method_names))
         for m_idx, method in enumerate(method_names):
-            hp_name, values = STUDY_GRID[method]
+            info = grid[method]
             hp_effect = rng.normal(0.0, effects.hyperparameter, size=strengths)
             for h_idx in range(strengths):
                 for seed in range(seeds):
@@ -87,17 +76,17 @@ def synthetic_table(
                     best = best_setting == (method, h_idx)
                     if best:
                         quality += 10.0
-                    model_num = d_idx * 1800 + (m_idx * 6 + h_idx) * 50 + seed
+                    strength = info.reference_grid[h_idx]
                     rows.extend(
                         _model_rows(
                             rng,
                             dataset=dataset,
                             method=method,
-                            hp_name=hp_name,
-                            strength=values[h_idx],
+                            hp_name=info.hyperparameter,
+                            strength=strength,
                             h_idx=h_idx,
                             seed=seed,
-                            model_num=model_num,
+                            model_num=model_number(dataset, info, strength, seed),
                             quality=quality,
                             best=best,
                             representations=representations,
@@ -120,13 +109,17 @@ def _model_rows(
     strength: float,
     h_idx: int,
     seed: int,
-    model_num: int,
+    model_num: int | None,
     quality: float,
     best: bool,
     representations: tuple[str, ...],
 ) -> list[dict]:
     """The rows of one model: shared identity, training statistics and per-representation scores."""
-    trial_id = f"synthetic-{model_num:05d}"
+    trial_id = (
+        f"synthetic-{model_num:05d}"
+        if model_num is not None
+        else f"synthetic-{dataset}-{method}-{h_idx}-{seed}"
+    )
     reg = h_idx if method != "annealed_vae" else 5 - h_idx  # regularisation order (c_max reversed)
     recon = 30.0 + 4.0 * reg + rng.normal(0.0, 2.0)
     kl = 25.0 - 3.0 * reg + rng.normal(0.0, 1.5)

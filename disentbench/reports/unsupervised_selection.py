@@ -105,16 +105,10 @@ def analyse(df: pd.DataFrame) -> Section:
 
 def plot(section: Section, out_dir: Path) -> list[Path]:
     """One heatmap grid, a panel per data set."""
-    from disentbench.reports.plotting import heatmap_grid
+    from disentbench.reports.plotting import dataset_heatmaps
 
-    matrices = section.data.get("matrices")
-    if not matrices:
-        return []
-    panels = [(f"{d} (n={n})", rho) for d, (rho, n) in matrices.items()]
-    path = heatmap_grid(
-        panels,
+    return dataset_heatmaps(
+        section,
         "Spearman ρ: unsupervised scores vs disentanglement scores",
         out_dir / "unsupervised_selection.png",
     )
-    section.figures.append(path)
-    return [path]

@@ -20,6 +20,7 @@ from typing import Any
 
 from disentbench.errors import DataFileError
 from disentbench.io import write_json_atomic
+from disentbench.results.ids import check_id, inside
 
 SCHEMA_VERSION = 1
 RECORDS_DIR = "records"
@@ -33,8 +34,8 @@ def records_dir(results: str | os.PathLike[str]) -> Path:
 
 
 def record_path(results: str | os.PathLike[str], trial_id: str) -> Path:
-    """Where the record of ``trial_id`` lives."""
-    return records_dir(results) / f"{trial_id}.json"
+    """Where the record of ``trial_id`` lives; ``UserError`` if the id is unsafe or the path escapes."""
+    return inside(results, records_dir(results) / f"{check_id(trial_id, 'trial_id')}.json")
 
 
 def write_record(results: str | os.PathLike[str], record: dict[str, Any]) -> Path:

@@ -12,7 +12,7 @@ from _representations import REPRESENTATIONS
 
 from disentbench.datasets.dummy import IdentityObservationsData
 from disentbench.errors import UserError
-from disentbench.metrics import METRIC_NAMES, STUDY_METRICS, compute_mig, derive_seeds, evaluate
+from disentbench.metrics import METRIC_NAMES, STUDY_METRICS, compute_mig, evaluate, metric_seeds_for
 from disentbench.metrics.presets import Preset
 
 DATA = IdentityObservationsData()
@@ -78,7 +78,7 @@ def _noisy_identity(x: np.ndarray) -> np.ndarray:
 
 
 def test_study_seeds_are_the_references():
-    seeds = derive_seeds(0)
+    seeds = metric_seeds_for(0)
     for rep in ("mean", "sampled"):
         assert {m: seeds[rep][m] for m in STUDY_METRICS} == STUDY_SEEDS[rep]
 
@@ -144,7 +144,7 @@ def test_int_seed_policy():
     ref = evaluate(DATA, rep, preset=TINY, metrics=["mig"])
     other = evaluate(DATA, rep, preset=TINY, metrics=["mig"], seeds=7)
     assert zero["mig.discrete_mig"] == ref["mig.discrete_mig"]
-    assert other["meta.seed.mig"] == derive_seeds(7)["mean"]["mig"] != ref["meta.seed.mig"]
+    assert other["meta.seed.mig"] == metric_seeds_for(7)["mean"]["mig"] != ref["meta.seed.mig"]
     custom = evaluate(DATA, rep, preset=TINY, metrics=["mig"], seeds={"mig": 5})
     assert custom["meta.seed.mig"] == 5 and custom["meta.seeds"] == "custom"
 

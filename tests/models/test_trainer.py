@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from disentbench.datasets.squares import SquaresData
 from disentbench.errors import UserError
 from disentbench.models import TrainConfig, TrainingDiverged, get_method, objectives, train
-from disentbench.models.synthetic import SquaresData
 from disentbench.models.trainer import _Run, compute_losses, derive_seeds, factor_vae_gradients
 
 

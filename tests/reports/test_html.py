@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from disentbench.errors import UserError
-from disentbench.reports.html import write_report
+from disentbench.reports.pipeline import write_report
 from disentbench.reports.synthetic import synthetic_table
 
 SECTIONS = ("overview", "findings", "agreement", "mean_vs_sampled", "drivers", "unsupervised_selection",

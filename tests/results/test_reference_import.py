@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from disentbench.errors import DataFileError, UserError
-from disentbench.reports import reference_import as ri
 from disentbench.results import load
+from disentbench.results import reference_import as ri
 
 
 @pytest.fixture
