@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from disentbench.errors import UserError
+
+log = logging.getLogger(__name__)
 
 STUDY_COPY = "study.yaml"
 OPTIONS_COPY = "run_options.json"
@@ -144,9 +147,12 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _execute(study: Any, results: Path, options: Any) -> int:
+    from disentbench import console
     from disentbench.benchmark.runner import run_study
 
-    summary = run_study(study, results, options)
+    with console.run_log(results) as log_path:
+        log.info("log of this run: %s", log_path)
+        summary = run_study(study, results, options)
     print(
         f"study {study.name}: {summary.completed} completed, {summary.failed} failed, "
         f"{summary.pending} pending of {summary.total} (ran {summary.ran} trial(s) now)"
@@ -156,6 +162,7 @@ def _execute(study: Any, results: Path, options: Any) -> int:
     if summary.pending:
         print(f"to continue: run the same command again, or `disentbench resume {results}`")
     print(f"results: {results.resolve()}  (records in {results.resolve() / 'records'})")
+    print(f"log: {log_path.resolve()}")
     return summary.exit_code
 
 

@@ -29,17 +29,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from disentbench.benchmark import ray_session
 from disentbench.benchmark.study import Study, TrialSpec
-from disentbench.benchmark.trial import PROGRESS_FILE, checkpoint_step, prepare_data, run_trial
+from disentbench.benchmark.trial import checkpoint_step, prepare_data, run_trial, write_progress_marker
 from disentbench.errors import UserError
 from disentbench.io import _json_default as json_default
-from disentbench.io import write_json_atomic
 from disentbench.results.records import existing_records, new_record, write_record
 
 log = logging.getLogger(__name__)
 
 #: Result key carrying the finished record (a JSON string, so Tune's loggers do not flatten it).
 RECORD_KEY = "disentbench_record"
+#: Result key carrying one line of a trial's progress (``trial.run_trial``'s ``on_progress``).
+PROGRESS_KEY = "disentbench_progress"
+#: The console shows at most one progress line per trial this often (seconds); every line goes
+#: to the run's and the trial's log.
+CONSOLE_PROGRESS_SECONDS = 30.0
 #: Sub-folder of the results directory used as Ray's storage path unless ``--storage`` is given.
 STORAGE_DIR = "ray"
 
@@ -95,20 +100,23 @@ def tune_trainable(config: dict[str, Any]) -> None:
 
     config = config["trial"]
     spec = TrialSpec.from_dict(config["spec"])
+    _log_to_stderr()
     work = tempfile.mkdtemp(prefix="disentbench-trial-")
     try:
-        checkpoint = tune.get_checkpoint()  # set when Tune retries this trial after a failure
-        if checkpoint is None and config.get("resume_from"):
-            checkpoint = tune.Checkpoint(config["resume_from"])  # left over by an interrupted run
-        resumed = None
-        if checkpoint is not None:
-            checkpoint.to_directory(work)
-            resumed = checkpoint_step(work)
+        # Newest first: the latest checkpoint this trial persisted (Ray copies it to storage
+        # before the driver registers it, so a worker killed in between leaves one that
+        # tune.get_checkpoint() does not know), the one Tune registered, one of an earlier run.
+        candidates = [
+            _latest_persisted(config.get("storage"), spec.trial_id),
+            tune.get_checkpoint(),
+            tune.Checkpoint(config["resume_from"]) if config.get("resume_from") else None,
+        ]
+        resumed = _restore_checkpoint(candidates, work, spec.trial_id)
+        if resumed is not None:
             log.info("trial %s resumes from step %s", spec.trial_id, resumed)
 
         def on_checkpoint(step: int, directory: str) -> None:
-            marker = {"step": step, "trial_id": spec.trial_id, "pid": os.getpid()}
-            write_json_atomic(Path(directory) / PROGRESS_FILE, marker)
+            write_progress_marker(directory, step, spec.trial_id)
             tune.report({"step": step}, checkpoint=tune.Checkpoint.from_directory(directory))
 
         record = run_trial(
@@ -118,12 +126,55 @@ def tune_trainable(config: dict[str, Any]) -> None:
             data_root=config.get("data_root"),
             num_threads=config.get("num_threads"),
             resumed_from_step=resumed,
+            on_progress=lambda line: tune.report({PROGRESS_KEY: line}),
         )
         record["run_id"] = config["run_id"]
         record["node_id"] = ray.get_runtime_context().get_node_id()
         tune.report({"step": spec.steps, RECORD_KEY: json.dumps(record, default=json_default)})
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _log_to_stderr() -> None:
+    """disentbench's INFO lines in a worker go to its stderr (Ray forwards it to the run's log)."""
+    own = logging.getLogger("disentbench")
+    if not any(getattr(h, "disentbench_worker", False) for h in own.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.disentbench_worker = True  # type: ignore[attr-defined]
+        own.addHandler(handler)
+        own.setLevel(logging.INFO)
+
+
+def _latest_persisted(storage: str | None, trial_id: str) -> Any:
+    """The newest checkpoint of ``trial_id`` under ``storage`` (any run), or None."""
+    from ray import tune
+
+    if not storage:
+        return None
+    path = find_resume_checkpoints(storage, {trial_id}).get(trial_id)
+    return tune.Checkpoint(path) if path else None
+
+
+def _restore_checkpoint(candidates: list[Any], work: str, trial_id: str) -> int | None:
+    """Copy the first complete candidate checkpoint into ``work``; its step, or None (step 0)."""
+    for checkpoint in candidates:
+        if checkpoint is None:
+            continue
+        try:
+            checkpoint.to_directory(work)
+        except Exception as exc:  # an unreadable checkpoint: try the next one
+            log.warning("trial %s: cannot read checkpoint %s: %s", trial_id, checkpoint.path, exc)
+        else:
+            step = checkpoint_step(work, trial_id)
+            if step is not None:
+                return step
+            log.warning(
+                "trial %s: checkpoint %s is incomplete; trying an older one", trial_id, checkpoint.path
+            )
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+    return None
 
 
 def _error_text(trial: Any) -> str:
@@ -159,23 +210,23 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
         def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             trial_id = trial.config["trial"]["trial_id"]
             self.started.setdefault(trial_id, time.perf_counter())
-            log.info("%s start %s", self._line(), trial_id)
+            log.info("%s start %s", self._line(), trial_id, extra={"trial_id": trial_id})
 
         def on_trial_result(
             self, iteration: int, trials: list, trial: Any, result: dict, **info: Any
         ) -> None:
             trial_id = trial.config["trial"]["trial_id"]
             if RECORD_KEY not in result:
+                if PROGRESS_KEY not in result:
+                    return  # a checkpoint's report: its progress line follows
+                # Every line goes to the logs; the console gets one per trial per interval.
                 now = time.perf_counter()
-                if now - self.last_progress.get(trial_id, 0.0) >= 10.0:
+                shown = now - self.last_progress.get(trial_id, 0.0) >= CONSOLE_PROGRESS_SECONDS
+                if shown:
                     self.last_progress[trial_id] = now
-                    log.info(
-                        "%s %s at step %s/%s",
-                        self._line(),
-                        trial_id,
-                        result.get("step"),
-                        specs[trial_id].steps,
-                    )
+                level = logging.INFO if shown else logging.DEBUG
+                extra = {"trial_id": trial_id}
+                log.log(level, "%s %s %s", self._line(), trial_id, result[PROGRESS_KEY], extra=extra)
                 return
             record = json.loads(result[RECORD_KEY])
             record["timings"]["driver_wall_seconds"] = self._elapsed(trial_id)
@@ -184,11 +235,17 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
             if record["status"] == "completed":
                 self.completed += 1
                 log.info(
-                    "%s completed %s in %.1f s", self._line(), trial_id, record["timings"]["wall_seconds"]
+                    "%s completed %s in %.1f s",
+                    self._line(),
+                    trial_id,
+                    record["timings"]["wall_seconds"],
+                    extra={"trial_id": trial_id},
                 )
             else:
                 self.failed += 1
-                log.warning("%s FAILED %s: %s", self._line(), trial_id, record["error"])
+                log.warning(
+                    "%s FAILED %s: %s", self._line(), trial_id, record["error"], extra={"trial_id": trial_id}
+                )
 
         def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             log.warning(
@@ -285,7 +342,6 @@ def run_study(
     if options.storage:
         check_storage(options.storage)
 
-    import ray
     from ray import tune
 
     resources = study.resources
@@ -300,22 +356,10 @@ def run_study(
         storage = os.path.abspath(storage)
     data_root = options.data_root or os.environ.get("DISENTBENCH_DATA")
 
-    # num_to_keep=1 forces an experiment-state snapshot per checkpoint (cheap here); without this
-    # Tune warns about it on every checkpoint of a short trial.
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    started_ray = False
-    if not ray.is_initialized():
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        if options.address:
-            ray.init(address=options.address, log_to_driver=True)
-            log.info("joined the Ray cluster at %s", options.address)
-        else:
-            ray.init(address="local", include_dashboard=False)
-            log.info("started an embedded local Ray")
-        started_ray = True
+    if not options.address:  # before Ray starts, so a render's progress bar stays on the console
+        prepare_datasets(study.datasets, data_root)
+    started_ray = ray_session.start(options.address)
     try:
-        if not options.address:
-            prepare_datasets(study.datasets, data_root)
         run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
         specs = {spec.trial_id: spec for spec in pending}
         resume = find_resume_checkpoints(storage, set(specs))
@@ -329,6 +373,7 @@ def run_study(
                 "data_root": data_root,
                 "num_threads": max(1, int(cpus)),
                 "run_id": run_id,
+                "storage": storage,
             }
             for spec in pending
         ]
@@ -363,7 +408,7 @@ def run_study(
         tuner.fit()
     finally:
         if started_ray:
-            ray.shutdown()
+            ray_session.stop()
     return summarize(study, results, ran=len(pending))
 
 

@@ -33,9 +33,17 @@ from disentbench.seeds import REFERENCE_POSTPROCESS_SEEDS, postprocess_seeds
 log = logging.getLogger(__name__)
 
 OnCheckpoint = Callable[[int, str], None]
+#: Receives one line of the trial's progress (training iterations, each score, encoder blocks).
+OnProgress = Callable[[str], None]
 
-#: Marker the runner writes beside each checkpoint so a resumed trial knows its step.
+#: Marker the runner writes beside each checkpoint so a resumed trial knows its step; it lists
+#: the checkpoint's files and sizes, so a copy cut short (a worker killed while Ray persists
+#: it) is recognised as incomplete.
 PROGRESS_FILE = "disentbench_progress.json"
+
+#: At most one "encoded so far" line per score this often (seconds); score starts and ends, and
+#: training checkpoints, are always reported.
+BLOCK_PROGRESS_SECONDS = 10.0
 
 
 def postprocess_seed(spec: TrialSpec, representation: str) -> int:
@@ -66,8 +74,14 @@ def run_trial(
     data_root: str | None = None,
     num_threads: int | None = None,
     resumed_from_step: int | None = None,
+    on_progress: OnProgress | None = None,
 ) -> dict[str, Any]:
-    """Train and evaluate one model; return its record (status ``completed`` or ``failed``)."""
+    """Train and evaluate one model; return its record (status ``completed`` or ``failed``).
+
+    ``on_progress`` receives the trial's progress as lines: each checkpoint's iteration out of
+    the iterations actually run (FactorVAE's halved count, docs/reference/models.md §2.9), and
+    each score's start, blocks of encoded observations and end.
+    """
     from disentbench.metrics import evaluate
     from disentbench.models import TrainConfig, TrainingDiverged, train
     from disentbench.models.trainer import device_name, resolve_device
@@ -92,9 +106,20 @@ def run_trial(
         num_threads=num_threads,
     )
     record["train_config"] = config.to_dict()
+    say = on_progress or (lambda line: log.info("trial %s: %s", spec.trial_id, line))
+    iterations = config.num_iterations
+
+    def checkpointed(step: int, directory: str) -> None:
+        if on_checkpoint is not None:
+            on_checkpoint(step, directory)
+        line = f"training: iteration {step}/{iterations}"
+        if step == iterations and config.eval_batches:
+            line += f"; training-time scores over {config.eval_batches} batches"
+        say(line)
+
     t0 = time.perf_counter()
     try:
-        model = train(config, data, checkpoint_dir=checkpoint_dir, on_checkpoint=on_checkpoint)
+        model = train(config, data, checkpoint_dir=checkpoint_dir, on_checkpoint=checkpointed)
     except TrainingDiverged as exc:
         record["error"] = f"TrainingDiverged: {exc}"
         record["timings"].update(
@@ -118,6 +143,7 @@ def run_trial(
                 seeds=evaluation_seeds(spec),
                 sklearn_semantics=spec.sklearn_semantics,
                 n_jobs=num_threads or 1,
+                progress=evaluation_progress(representation, say),
             )
         )
     record["timings"]["eval_seconds"] = time.perf_counter() - t1
@@ -126,12 +152,55 @@ def run_trial(
     return record
 
 
-def checkpoint_step(checkpoint_dir: str | os.PathLike[str]) -> int | None:
-    """The training step a checkpoint folder was written at (from the runner's marker file)."""
+def evaluation_progress(representation: str, say: OnProgress) -> Callable[[Any], None]:
+    """A ``metrics.evaluate`` progress callback that speaks in lines through ``say``."""
+    last_block = [0.0]
+
+    def report(event: Any) -> None:
+        where = f"evaluating {representation}: {event.metric} ({event.index}/{event.total})"
+        if event.event == "start":
+            last_block[0] = time.perf_counter()
+            say(where)
+        elif event.event == "done":
+            say(f"{where} done in {event.seconds:.1f} s")
+        elif time.perf_counter() - last_block[0] >= BLOCK_PROGRESS_SECONDS:
+            last_block[0] = time.perf_counter()
+            say(f"{where}, {event.encoded:,} observations encoded")
+
+    return report
+
+
+def write_progress_marker(directory: str | os.PathLike[str], step: int, trial_id: str) -> None:
+    """Write :data:`PROGRESS_FILE` into a checkpoint folder: its step and the files it holds."""
+    from disentbench.io import write_json_atomic
+
+    folder = Path(directory)
+    files = {
+        path.relative_to(folder).as_posix(): path.stat().st_size
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != PROGRESS_FILE and not path.name.endswith(".part")
+    }
+    marker = {"step": step, "trial_id": trial_id, "pid": os.getpid(), "files": files}
+    write_json_atomic(folder / PROGRESS_FILE, marker)
+
+
+def checkpoint_step(checkpoint_dir: str | os.PathLike[str], trial_id: str | None = None) -> int | None:
+    """The training step a complete checkpoint folder was written at, else None.
+
+    Complete: its marker parses, names ``trial_id`` (when given), and every file the marker
+    lists is present with its size.
+    """
     import json
 
-    marker = Path(checkpoint_dir) / PROGRESS_FILE
+    folder = Path(checkpoint_dir)
     try:
-        return int(json.loads(marker.read_text())["step"])
-    except (OSError, ValueError, KeyError, TypeError):
+        marker = json.loads((folder / PROGRESS_FILE).read_text())
+        step = int(marker["step"])
+        if trial_id is not None and marker.get("trial_id") != trial_id:
+            return None
+        for name, size in marker.get("files", {}).items():
+            if (folder / name).stat().st_size != size:
+                return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    return step

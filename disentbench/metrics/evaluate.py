@@ -12,6 +12,11 @@ representations — so every model is scored on the same samples. An int seed po
 seeds the same way from ``RandomState(seed)`` (``seeds=0`` is the reference's). IRS, which is not
 in the study, gets the two draws that follow the study's 18.
 
+Progress and warnings: ``progress`` receives an :class:`EvaluationProgress` when each score starts,
+after each block of observations it encodes, and when it ends. scikit-learn's
+``ConvergenceWarning`` (hundreds of unconverged fits per model are normal for the reference's
+estimators) is counted into ``meta.convergence_warnings`` instead of printed.
+
 Encoder calls: the sampling helpers draw points in the reference's chunks (16 points, or 64-image
 batches for BetaVAE / FactorVAE) but call the representation function on up to 1024 observations
 at once; each sampled pool is encoded exactly once.
@@ -19,16 +24,18 @@ at once; each sampled pool is encoded exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sklearn
+from sklearn.exceptions import ConvergenceWarning
 
 from disentbench.datasets.base import GroundTruthData
 from disentbench.errors import UserError
@@ -48,8 +55,24 @@ from disentbench.seeds import REFERENCE_MASTER_SEED, REPRESENTATIONS, metric_see
 
 log = logging.getLogger(__name__)
 
-#: Called after each score with ``(metric name, number done, number to run)``.
-ProgressCallback = Callable[[str, int, int], None]
+
+@dataclass(frozen=True)
+class EvaluationProgress:
+    """Where :func:`evaluate` is: a score started, encoded a block of observations, or ended."""
+
+    metric: str
+    #: 1-based position of ``metric`` among the scores run, and their number.
+    index: int
+    total: int
+    #: ``start``, ``block`` (one call of the representation function) or ``done``.
+    event: str
+    #: Observations this score has encoded so far.
+    encoded: int
+    #: Seconds since this score started.
+    seconds: float
+
+
+ProgressCallback = Callable[[EvaluationProgress], None]
 
 
 @dataclass(frozen=True)
@@ -248,37 +271,98 @@ def evaluate(
         "meta.seeds": "custom" if isinstance(seeds, Mapping) else str(seeds),
     }
     total = len(names)
-    for done, metric in enumerate(names, start=1):
-        spec = METRICS[metric]
-        params = chosen.params_for(metric)
-        if spec.uses_sklearn_semantics:
-            params["sklearn_semantics"] = sklearn_semantics
-        if spec.uses_n_jobs:
-            params["n_jobs"] = n_jobs
-        if spec.uses_gbt and params.get("predictor", "gradient_boosting") == "gradient_boosting":
-            params["gbt_implementation"] = gbt_implementation
-        seed = metric_seeds[metric]
-        out[f"meta.seed.{metric}"] = seed
-        note = _estimator_note(metric, params)
-        if note:
-            out[f"meta.estimator.{metric}"] = note
-        log.info("evaluating %s (%d/%d, seed %d, preset %s)", metric, done, total, seed, chosen.name)
-        start = time.perf_counter()
-        try:
-            scores = spec.compute(data, representation_function, np.random.RandomState(seed), **params)
-        except Exception as exc:  # one failing score must not kill the evaluation
-            message = f"{type(exc).__name__}: {exc}"
-            warnings.warn(
-                f"score {metric} failed and is reported as NaN: {message}", RuntimeWarning, stacklevel=2
-            )
-            log.warning("score %s failed: %s", metric, message)
-            out[f"error.{metric}"] = message
-            scores = dict.fromkeys(_failure_keys(metric, params, data), math.nan)
-        elapsed = time.perf_counter() - start
-        for key, value in scores.items():
-            out[f"{metric}.{key}"] = float(value)
-        out[f"time.{metric}"] = elapsed
-        log.info("%s done in %.1f s", metric, elapsed)
-        if progress is not None:
-            progress(metric, done, total)
+    with _counted_convergence_warnings() as convergence:
+        for index, metric in enumerate(names, start=1):
+            spec = METRICS[metric]
+            params = chosen.params_for(metric)
+            if spec.uses_sklearn_semantics:
+                params["sklearn_semantics"] = sklearn_semantics
+            if spec.uses_n_jobs:
+                params["n_jobs"] = n_jobs
+            if spec.uses_gbt and params.get("predictor", "gradient_boosting") == "gradient_boosting":
+                params["gbt_implementation"] = gbt_implementation
+            seed = metric_seeds[metric]
+            out[f"meta.seed.{metric}"] = seed
+            note = _estimator_note(metric, params)
+            if note:
+                out[f"meta.estimator.{metric}"] = note
+            log.info("evaluating %s (%d/%d, seed %d, preset %s)", metric, index, total, seed, chosen.name)
+            tracker = _ScoreProgress(metric, index, total, progress)
+            try:
+                scores = spec.compute(
+                    data, tracker.wrap(representation_function), np.random.RandomState(seed), **params
+                )
+            except Exception as exc:  # one failing score must not kill the evaluation
+                message = f"{type(exc).__name__}: {exc}"
+                warnings.warn(
+                    f"score {metric} failed and is reported as NaN: {message}", RuntimeWarning, stacklevel=2
+                )
+                log.warning("score %s failed: %s", metric, message)
+                out[f"error.{metric}"] = message
+                scores = dict.fromkeys(_failure_keys(metric, params, data), math.nan)
+            elapsed = tracker.done()
+            for key, value in scores.items():
+                out[f"{metric}.{key}"] = float(value)
+            out[f"time.{metric}"] = elapsed
+            log.info("%s done in %.1f s", metric, elapsed)
+    out["meta.convergence_warnings"] = convergence[0]
+    if convergence[0]:
+        log.info("%d scikit-learn convergence warning(s) while scoring %s", convergence[0], representation)
     return out
+
+
+class _ScoreProgress:
+    """Times one score and tells ``progress`` about its start, encoded blocks and end."""
+
+    def __init__(self, metric: str, index: int, total: int, progress: ProgressCallback | None) -> None:
+        self.metric, self.index, self.total, self.progress = metric, index, total, progress
+        self.encoded = 0
+        self.start = time.perf_counter()
+        self._tell("start")
+
+    def _tell(self, event: str) -> None:
+        if self.progress is not None:
+            seconds = time.perf_counter() - self.start
+            self.progress(
+                EvaluationProgress(self.metric, self.index, self.total, event, self.encoded, seconds)
+            )
+
+    def wrap(self, function: RepresentationFunction) -> RepresentationFunction:
+        """``function``, counting what it encodes (itself when nobody listens)."""
+        if self.progress is None:
+            return function
+
+        def encode(observations: np.ndarray) -> np.ndarray:
+            codes = function(observations)
+            self.encoded += len(observations)
+            self._tell("block")
+            return codes
+
+        return encode
+
+    def done(self) -> float:
+        """Seconds the score took; tells ``progress`` it ended."""
+        elapsed = time.perf_counter() - self.start
+        self._tell("done")
+        return elapsed
+
+
+@contextlib.contextmanager
+def _counted_convergence_warnings() -> Iterator[list[int]]:
+    """Count scikit-learn's ``ConvergenceWarning`` (every occurrence) instead of printing it.
+
+    Counts the warnings of this process, its threads included (joblib's thread pools). Fits run
+    in joblib worker processes (``n_jobs`` > 1 with a process backend) warn in those processes
+    and are not counted. Other warnings are passed on when the evaluation ends.
+    """
+    count = [0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield count
+    for item in caught:
+        if issubclass(item.category, ConvergenceWarning):
+            count[0] += 1
+        else:  # shown now, through the caller's filters and handlers
+            warnings.warn_explicit(
+                item.message, item.category, item.filename, item.lineno, source=item.source
+            )

@@ -567,10 +567,14 @@ def unsupervised_scores(
     rs = np.random.RandomState(eval_seed)
     generator = torch.Generator(device=device).manual_seed(eval_seed)
     sums = np.zeros(4)
-    for _ in range(config.eval_batches):
+    logger.info("training-time scores over %d batches", config.eval_batches)
+    block = max(1, config.eval_batches // 10)  # ten progress lines (1,000 batches: minutes on a CPU)
+    for done in range(1, config.eval_batches + 1):
         x = torch.from_numpy(draw_batch(data, config.batch_size, rs, config.data_stream)).to(device)
         losses = compute_losses(spec, params, nets, x, config.num_iterations, generator)
         sums += torch.stack([losses.reconstruction, losses.kl, losses.regularizer, losses.loss]).cpu().numpy()
+        if done % block == 0 and done < config.eval_batches:
+            logger.info("training-time scores: batch %d/%d", done, config.eval_batches)
     rec, kl, reg, loss = (sums / config.eval_batches).tolist()
     return {"reconstruction_loss": rec, "kl_loss": kl, "regularizer": reg, "loss": loss, "elbo": -(rec + kl)}
 

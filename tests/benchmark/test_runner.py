@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -259,8 +260,18 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.mark.slow
 def test_two_node_cluster_through_address(dsprites_root, tmp_path):
+    # `ray start` nodes listen beyond loopback (Ray advertises the outward address even for
+    # --node-ip-address=127.0.0.1), so the cluster uses token authentication, as docs/cluster.md.
     (gcs_port,) = _free_ports(1)
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    token = tmp_path / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN_PATH": str(token),
+    }
     head = _ray_start(
         ["--head", f"--port={gcs_port}", "--include-dashboard=false"],
         Path("/tmp") / f"dbh{gcs_port}",
@@ -279,6 +290,21 @@ def test_two_node_cluster_through_address(dsprites_root, tmp_path):
             training={"steps": 60, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
         )
         results = tmp_path / "results"
+        # A driver without the token is refused with one message saying what to set.
+        stranger = {k: v for k, v in env.items() if k not in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")}
+        stranger["HOME"] = str(tmp_path / "stranger")
+        command = [sys.executable, "-m", "disentbench.cli", "run", str(path), "--results", str(results)]
+        refused = subprocess.run(
+            [*command, "--data-root", str(dsprites_root), "--address", address],
+            env=stranger,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "RAY_AUTH_MODE=token" in refused.stderr and "Traceback" not in refused.stderr
+        assert not list((results / "records").glob("*.json"))
+
         run = _cli(
             "run",
             str(path),

@@ -123,8 +123,13 @@ def test_every_key_meta_and_progress():
         assert out[f"meta.seed.{m}"] == STUDY_SEEDS["mean"][m]
         assert out[f"time.{m}"] >= 0.0
     assert "meta.estimator.dci" in out
-    assert [c[0] for c in calls] == list(METRIC_NAMES)
-    assert calls[-1][1:] == (len(METRIC_NAMES), len(METRIC_NAMES))
+    events = [c[0] for c in calls]
+    assert [e.metric for e in events if e.event == "start"] == list(METRIC_NAMES)
+    assert [e.metric for e in events if e.event == "done"] == list(METRIC_NAMES)
+    assert (events[-1].index, events[-1].total) == (len(METRIC_NAMES), len(METRIC_NAMES))
+    blocks = [e for e in events if e.event == "block"]
+    assert blocks and all(e.encoded > 0 for e in blocks)
+    assert isinstance(out["meta.convergence_warnings"], int)
     assert all(isinstance(v, (float, int, str)) for v in out.values())
 
 
