@@ -94,8 +94,14 @@ def run_trial(
     data_root: str | None = None,
     num_threads: int | None = None,
     resumed_from_step: int | None = None,
+    resumed_train_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Train and evaluate one model; return its record (status ``completed`` or ``failed``)."""
+    """Train and evaluate one model; return its record (status ``completed`` or ``failed``).
+
+    ``resumed_train_seconds`` is the training time spent before the checkpoint it resumes from,
+    so the record's ``train_seconds`` is the model's whole training time and
+    ``train_seconds_segment`` this run's part.
+    """
     from disentbench.metrics import evaluate
     from disentbench.models import TrainConfig, TrainingDiverged, train
 
@@ -129,8 +135,8 @@ def run_trial(
         )
         log.warning("trial %s diverged: %s", spec.trial_id, exc)
         return record
-    record["timings"]["train_seconds"] = time.perf_counter() - t0
-    record["train_results"] = dict(model.training_stats)
+    record["timings"].update(training_timings(time.perf_counter() - t0, resumed_train_seconds, spec.steps))
+    record["train_results"] = resumed_train_results(model.training_stats, resumed_from_step, spec.batch_size)
 
     t1 = time.perf_counter()
     for representation in spec.representations:
@@ -153,12 +159,42 @@ def run_trial(
     return record
 
 
-def checkpoint_step(checkpoint_dir: str | os.PathLike[str]) -> int | None:
-    """The training step a checkpoint folder was written at (from the runner's marker file)."""
+def checkpoint_progress(checkpoint_dir: str | os.PathLike[str]) -> tuple[int | None, float | None]:
+    """``(step, training seconds so far)`` of a checkpoint folder, from the runner's marker file."""
     import json
 
     marker = Path(checkpoint_dir) / PROGRESS_FILE
     try:
-        return int(json.loads(marker.read_text())["step"])
+        info = json.loads(marker.read_text())
+        step = int(info["step"])
     except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return None, None
+    seconds = info.get("train_seconds")
+    return step, float(seconds) if isinstance(seconds, (int, float)) else None
+
+
+def training_timings(segment: float, before: float | None, steps: int) -> dict[str, float]:
+    """The record's training times: total over every segment, this run's segment, steps per second."""
+    total = segment + (before or 0.0)
+    return {
+        "train_seconds": total,
+        "train_seconds_segment": segment,
+        "steps_per_second": steps / total if total > 0 else None,
+    }
+
+
+def resumed_train_results(
+    stats: dict[str, Any], resumed_from_step: int | None, batch_size: int
+) -> dict[str, Any]:
+    """The trainer's statistics, with the rates of a resumed run taken over the whole training.
+
+    The trainer's ``train_seconds`` accumulates across checkpoints while its rates count only the
+    resumed segment's steps (null when it resumed at the last step); the record states the rates
+    of the whole run.
+    """
+    out = dict(stats)
+    seconds, iterations = out.get("train_seconds"), out.get("iterations")
+    if resumed_from_step is not None and seconds and iterations:
+        out["steps_per_second"] = iterations / seconds
+        out["images_per_second"] = iterations * batch_size / seconds
+    return out
