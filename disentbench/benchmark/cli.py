@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from disentbench.benchmark.study import DEFAULT_MAX_TRIALS
 from disentbench.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gpus-per-trial", type=float, help="GPUs per trial; fractions share a GPU (e.g. 0.25)"
     )
-    parser.add_argument("--max-concurrent", type=int, help="at most this many trials at once")
+    parser.add_argument("--max-concurrent", type=int, help="at most this many trials at once (0: no limit)")
     parser.add_argument("--max-failures", type=int, help="retries of a failed trial (default: the study's)")
     parser.add_argument(
         "--storage", help="Ray storage path for checkpoints: absolute path or URI (default: RESULTS/ray)"
@@ -74,6 +75,21 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--data-root", help="data folder on every node (default: $DISENTBENCH_DATA or the user data dir)"
     )
     parser.add_argument("--retry-failed", action="store_true", help="re-run trials whose record says failed")
+    parser.add_argument(
+        "--max-trials",
+        type=int,
+        help=f"refuse a study with more trials than this (default {DEFAULT_MAX_TRIALS:,})",
+    )
+    parser.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="keep the checkpoints of finished trials under the storage path (default: delete them)",
+    )
+    parser.add_argument(
+        "--resource-timeout",
+        type=float,
+        help="on an autoscaling cluster, seconds to wait for a node that fits one trial (default 900)",
+    )
 
 
 _OPTION_FIELDS = (
@@ -85,41 +101,65 @@ _OPTION_FIELDS = (
     "storage",
     "data_root",
     "retry_failed",
+    "max_trials",
+    "keep_checkpoints",
+    "resource_timeout",
 )
+#: Flags that only switch something on: absent means "as saved", never "off".
+_SWITCHES = ("retry_failed", "keep_checkpoints")
 
 
 def _options(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> Any:
-    from disentbench.benchmark.runner import RunOptions
+    """The run's options: the saved ones (on resume), overridden by every flag given.
+
+    A flag given as 0 (``--gpus-per-trial 0``, ``--max-failures 0``, ``--max-concurrent 0``)
+    overrides the study's value like any other: only an absent flag (None) defers to it.
+    """
+    from disentbench.benchmark.runner import RunOptions, check_options
 
     values = dict(saved or {})
     for name in _OPTION_FIELDS:
         value = getattr(args, name, None)
-        if value not in (None, False):
-            values[name] = value
-    for name in ("cpus_per_trial", "gpus_per_trial"):
-        if values.get(name) is not None and values[name] < 0:
-            raise UserError(f"--{name.replace('_', '-')}: expected a number ≥ 0, got {values[name]}")
-    for name in ("max_concurrent",):
-        if values.get(name) is not None and values[name] < 1:
-            raise UserError(f"--{name.replace('_', '-')}: expected an integer ≥ 1, got {values[name]}")
-    if values.get("storage"):
-        from disentbench.benchmark.runner import check_storage
+        if value is None or (name in _SWITCHES and not value):
+            continue
+        values[name] = value
+    options = RunOptions(**{k: v for k, v in values.items() if k in _OPTION_FIELDS})
+    check_options(options)
+    return options
 
-        check_storage(values["storage"])
-    if values.get("max_failures") is not None and values["max_failures"] < 0:
-        raise UserError(f"--max-failures: expected an integer ≥ 0, got {values['max_failures']}")
-    return RunOptions(**{k: v for k, v in values.items() if k in _OPTION_FIELDS})
+
+def _saved_options(results: Path) -> dict[str, Any]:
+    """The options ``run`` saved in ``results``; ``UserError`` naming the file when it is damaged."""
+    from disentbench.benchmark.runner import RunOptions, check_options
+
+    path = results / OPTIONS_COPY
+    if not path.is_file():
+        return {}
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: not readable JSON ({exc}); delete it and pass the flags again") from None
+    if not isinstance(saved, dict):
+        raise UserError(f"{path}: expected a JSON object of run options, got {type(saved).__name__}")
+    saved = {k: v for k, v in saved.items() if k in _OPTION_FIELDS}
+    try:
+        check_options(RunOptions(**saved))
+    except (UserError, TypeError) as exc:
+        raise UserError(f"{path}: {exc}; fix it, or delete it and pass the flags again") from None
+    return saved
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from disentbench.benchmark.study import load_study
+    from disentbench.benchmark.study import check_trial_count, load_study
+    from disentbench.io import check_writable_dir
 
     study = load_study(args.study)
     options = _options(args)
     results = Path(args.results) if args.results else Path("results") / study.name
+    check_trial_count(study, options.max_trials)
     if args.dry_run:
         return _dry_run(study, results)
-    results.mkdir(parents=True, exist_ok=True)
+    check_writable_dir(results, "results directory")
     copy = results / STUDY_COPY
     if not copy.exists() or copy.resolve() != Path(args.study).resolve():
         shutil.copyfile(args.study, str(copy) + ".part")
@@ -140,10 +180,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         raise UserError(
             f"{results}: no {STUDY_COPY}; expected a results directory written by `disentbench run`"
         )
-    saved: dict[str, Any] = {}
-    if (results / OPTIONS_COPY).is_file():
-        saved = json.loads((results / OPTIONS_COPY).read_text())
-    return _execute(load_study(copy), results, _options(args, saved))
+    return _execute(load_study(copy), results, _options(args, _saved_options(results)))
 
 
 def _execute(study: Any, results: Path, options: Any) -> int:

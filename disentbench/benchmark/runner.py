@@ -3,11 +3,17 @@
 Design:
 - The grid is the study's trials minus those whose record already exists, so re-running a study
   (or ``disentbench resume``) skips finished trials and retrains nothing.
+- Before anything starts: the results and records folders are proven writable, the grid is
+  counted (``--max-trials``), the results folder is locked against a second run (``lock.py``)
+  and one trial's resources are compared with the cluster's nodes (``resources.py``).
 - Each trial reports its checkpoints through ``ray.tune.report(checkpoint=...)``; Tune persists
   them under the storage path (absolute; a shared file system or an object-store URI on a
-  multi-node cluster). A trial whose worker dies is retried by ``FailureConfig`` from its last
-  checkpoint (``ray.tune.get_checkpoint``). A trial interrupted in an earlier run resumes from
-  the latest checkpoint that run persisted (found by trial id under the storage path).
+  multi-node cluster). A trial whose worker dies is retried by ``FailureConfig``; a retried or
+  resumed trial looks up its persisted checkpoints (this run's and earlier, interrupted runs',
+  by trial id under the storage path) and resumes from the newest one that verifies
+  (``checkpoints.py``), falling back to older ones or to step 0.
+- Checkpoints of trials with a completed record are deleted at the end of the run unless
+  ``keep_checkpoints``.
 - The trial sends its finished record as its last result; the driver writes it into
   ``RESULTS/records`` (``RecordWriter``). Records therefore land in the results directory even
   when the trial ran on a node that cannot see the driver's disk, and a retried trial still
@@ -20,9 +26,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
+import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -30,11 +37,16 @@ from pathlib import Path
 from typing import Any
 
 from disentbench.benchmark import ray_session
-from disentbench.benchmark.study import Study, TrialSpec
-from disentbench.benchmark.trial import checkpoint_step, prepare_data, run_trial, write_progress_marker
+from disentbench.benchmark.checkpoints import delete_checkpoints, persisted_checkpoints, restore_newest_good
+from disentbench.benchmark.lock import results_lock
+from disentbench.benchmark.resources import DEFAULT_RESOURCE_TIMEOUT, TrialRequest, check_cluster_fits
+from disentbench.benchmark.study import Study, TrialSpec, check_trial_count
+from disentbench.benchmark.trial import checkpoint_progress, prepare_data, run_trial, write_progress_marker
+from disentbench.benchmark.workdirs import clean_stale_workdirs, make_trial_workdir
 from disentbench.errors import UserError
 from disentbench.io import _json_default as json_default
-from disentbench.results.records import existing_records, new_record, write_record
+from disentbench.io import check_writable_dir
+from disentbench.results.records import existing_records, new_record, records_dir, write_record
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +73,28 @@ class RunOptions:
     storage: str | None = None
     data_root: str | None = None
     retry_failed: bool = False
+    max_trials: int | None = None
+    keep_checkpoints: bool = False
+    resource_timeout: float = DEFAULT_RESOURCE_TIMEOUT
+
+
+def check_options(options: RunOptions) -> None:
+    """Reject flag values that could only fail later (``UserError`` naming the flag)."""
+    for name, minimum in (("cpus_per_trial", None), ("gpus_per_trial", 0.0), ("resource_timeout", 0.0)):
+        value = getattr(options, name)
+        if value is None:
+            continue
+        ok = isinstance(value, (int, float)) and math.isfinite(value)
+        ok = ok and (value > 0 if minimum is None else value >= minimum)
+        if not ok:
+            relation = "> 0" if minimum is None else "≥ 0"
+            raise UserError(f"--{name.replace('_', '-')}: expected a finite number {relation}, got {value}")
+    for name, minimum in (("max_concurrent", 0), ("max_failures", 0), ("max_trials", 1)):
+        value = getattr(options, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+            raise UserError(f"--{name.replace('_', '-')}: expected an integer ≥ {minimum}, got {value}")
+    if options.storage:
+        check_storage(options.storage)
 
 
 @dataclasses.dataclass
@@ -86,7 +120,7 @@ def pending_trials(
     """The study's trials without a record (or with a failed one, if ``retry_failed``)."""
     records = existing_records(results)
     pending = []
-    for spec in study.trials():
+    for spec in study.iter_trials():
         record = records.get(spec.trial_id)
         if record is None or (retry_failed and record["status"] != "completed"):
             pending.append(spec)
@@ -101,22 +135,20 @@ def tune_trainable(config: dict[str, Any]) -> None:
     config = config["trial"]
     spec = TrialSpec.from_dict(config["spec"])
     _log_to_stderr()
-    work = tempfile.mkdtemp(prefix="disentbench-trial-")
+    clean_stale_workdirs()  # scratch folders of trials killed earlier on this node
+    work = make_trial_workdir()
     try:
-        # Newest first: the latest checkpoint this trial persisted (Ray copies it to storage
-        # before the driver registers it, so a worker killed in between leaves one that
-        # tune.get_checkpoint() does not know), the one Tune registered, one of an earlier run.
-        candidates = [
-            _latest_persisted(config.get("storage"), spec.trial_id),
-            tune.get_checkpoint(),
-            tune.Checkpoint(config["resume_from"]) if config.get("resume_from") else None,
-        ]
-        resumed = _restore_checkpoint(candidates, work, spec.trial_id)
-        if resumed is not None:
-            log.info("trial %s resumes from step %s", spec.trial_id, resumed)
+        checkpoint, _ = restore_newest_good(
+            _checkpoint_candidates(config, spec.trial_id), work, spec.trial_id
+        )
+        resumed, before = checkpoint_progress(work) if checkpoint is not None else (None, None)
+        if checkpoint is not None:
+            log.info("trial %s resumes from step %s (%s)", spec.trial_id, resumed, checkpoint.path)
+        started = time.perf_counter()
 
         def on_checkpoint(step: int, directory: str) -> None:
-            write_progress_marker(directory, step, spec.trial_id)
+            seconds = (before or 0.0) + time.perf_counter() - started
+            write_progress_marker(directory, step, spec.trial_id, train_seconds=seconds)
             tune.report({"step": step}, checkpoint=tune.Checkpoint.from_directory(directory))
 
         record = run_trial(
@@ -127,6 +159,7 @@ def tune_trainable(config: dict[str, Any]) -> None:
             num_threads=config.get("num_threads"),
             resumed_from_step=resumed,
             on_progress=lambda line: tune.report({PROGRESS_KEY: line}),
+            resumed_train_seconds=before,
         )
         record["run_id"] = config["run_id"]
         record["node_id"] = ray.get_runtime_context().get_node_id()
@@ -146,47 +179,63 @@ def _log_to_stderr() -> None:
         own.setLevel(logging.INFO)
 
 
-def _latest_persisted(storage: str | None, trial_id: str) -> Any:
-    """The newest checkpoint of ``trial_id`` under ``storage`` (any run), or None."""
+def _checkpoint_candidates(config: dict[str, Any], trial_id: str) -> list[Any]:
+    """The trial's checkpoints, newest first: every persisted one (any run), then Tune's own.
+
+    The newest persisted one comes first even on a retry: Ray copies a checkpoint to storage
+    before the driver registers it, so a worker killed in between leaves one that
+    ``tune.get_checkpoint()`` does not know yet.
+    """
     from ray import tune
 
-    if not storage:
-        return None
-    path = find_resume_checkpoints(storage, {trial_id}).get(trial_id)
-    return tune.Checkpoint(path) if path else None
+    storage = config.get("storage")
+    paths = persisted_checkpoints(storage, {trial_id}).get(trial_id, []) if storage else []
+    candidates = [tune.Checkpoint(path) for path in paths]
+    seen = {path.split("://", 1)[-1].rstrip("/") for path in paths}
+    current = tune.get_checkpoint()
+    if current is not None and current.path.split("://", 1)[-1].rstrip("/") not in seen:
+        candidates.append(current)
+    return candidates
 
 
-def _restore_checkpoint(candidates: list[Any], work: str, trial_id: str) -> int | None:
-    """Copy the first complete candidate checkpoint into ``work``; its step, or None (step 0)."""
-    for checkpoint in candidates:
-        if checkpoint is None:
-            continue
-        try:
-            checkpoint.to_directory(work)
-        except Exception as exc:  # an unreadable checkpoint: try the next one
-            log.warning("trial %s: cannot read checkpoint %s: %s", trial_id, checkpoint.path, exc)
-        else:
-            step = checkpoint_step(work, trial_id)
-            if step is not None:
-                return step
-            log.warning(
-                "trial %s: checkpoint %s is incomplete; trying an older one", trial_id, checkpoint.path
-            )
-        shutil.rmtree(work, ignore_errors=True)
-        os.makedirs(work)
-    return None
+#: A line naming a Python exception: ``ModuleNotFoundError: ...``, ``ray.exceptions.RayTaskError(...)``.
+_EXCEPTION_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(Error|Exception|Diverged|Exit|Interrupt)\b[^\n]*)$")
+#: Terminal colour codes Ray puts around actor names.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+#: How much of Ray's error text a record keeps (the start and the end of very long ones).
+MAX_ERROR_CHARS = 20_000
 
 
-def _error_text(trial: Any) -> str:
-    """The last error Tune stored for ``trial``: its final line as summary, plus the tail."""
+def error_reason(text: str) -> tuple[str, str]:
+    """``(summary, detail)`` of a trial's error text as Ray Tune stored it.
+
+    Ray wraps a worker's exception in its own (``RayTaskError``, "An unexpected internal error
+    occurred"), so the last line is often not the cause. The summary lists every distinct
+    exception line, the cause included; the detail is the whole text (long ones keep both ends).
+    """
+    text = _ANSI_ESCAPE.sub("", text).strip()
+    lines = [m.group(1).strip() for m in (_EXCEPTION_LINE.match(line) for line in text.splitlines()) if m]
+    distinct = list(dict.fromkeys(lines))
+    if distinct:
+        summary = " | ".join(distinct[-5:])
+    else:
+        rest = [line.strip() for line in text.splitlines() if line.strip()]
+        summary = rest[-1] if rest else "the trial failed without an error message"
+    if len(text) > MAX_ERROR_CHARS:
+        half = MAX_ERROR_CHARS // 2
+        text = f"{text[:half]}\n... [{len(text) - 2 * half} characters left out] ...\n{text[-half:]}"
+    return summary, text
+
+
+def _error_text(trial: Any) -> tuple[str, str]:
+    """The error Tune stored for ``trial``, as :func:`error_reason`'s summary and detail."""
     text = ""
     try:
         if trial.error_file and os.path.exists(trial.error_file):
             text = Path(trial.error_file).read_text(errors="replace")
     except OSError:
         pass
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "the trial failed without an error message"
+    return error_reason(text)
 
 
 def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, total: int) -> Any:
@@ -252,17 +301,19 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
                 "%s retrying %s after: %s",
                 self._line(),
                 trial.config["trial"]["trial_id"],
-                _error_text(trial),
+                _error_text(trial)[0],
             )
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             trial_id = trial.config["trial"]["trial_id"]
             if trial_id in self.recorded:  # it failed after sending its record: keep the record
-                log.warning("%s %s errored after its record: %s", self._line(), trial_id, _error_text(trial))
+                log.warning(
+                    "%s %s errored after its record: %s", self._line(), trial_id, _error_text(trial)[0]
+                )
                 return
             spec = specs[trial_id]
             record = new_record(spec.to_dict(), trial_id, spec.model_num, spec.study)
-            record["error"] = _error_text(trial)
+            record["error"], record["error_detail"] = _error_text(trial)
             record["run_id"] = run_id
             record["device"] = record["host"] = None  # the driver does not know where it ran
             record["timings"]["driver_wall_seconds"] = self._elapsed(trial_id)
@@ -285,38 +336,12 @@ def prepare_datasets(names: tuple[str, ...], data_root: str | None) -> None:
             prepare_data(name, data_root)
         except UserError as exc:
             log.warning("data set %s is not available (%s); its trials will fail", name, exc)
-
-
-def find_resume_checkpoints(storage: str, trial_ids: set[str]) -> dict[str, str]:
-    """Latest persisted checkpoint per trial id under ``storage`` (from earlier, interrupted runs).
-
-    Layout (Tune's): ``<storage>/<run>/<trial_id>/checkpoint_NNNNNN``; run names sort by time.
-    Works for local paths and object-store URIs alike (through ``pyarrow.fs``).
-    """
-    import pyarrow.fs as pafs
-
-    try:
-        fs, root = pafs.FileSystem.from_uri(storage)
-    except (pafs.ArrowInvalid, ValueError):
-        fs, root = pafs.LocalFileSystem(), storage
-    found: dict[str, tuple[str, str, str]] = {}
-    try:
-        runs = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
-    except OSError:
-        return {}
-    for run in runs:
-        if run.type != pafs.FileType.Directory:
-            continue
-        for trial_dir in fs.get_file_info(pafs.FileSelector(run.path)):
-            if trial_dir.type != pafs.FileType.Directory or trial_dir.base_name not in trial_ids:
-                continue
-            for item in fs.get_file_info(pafs.FileSelector(trial_dir.path)):
-                if item.type == pafs.FileType.Directory and item.base_name.startswith("checkpoint_"):
-                    key = (run.base_name, item.base_name, item.path)
-                    if trial_dir.base_name not in found or key > found[trial_dir.base_name]:
-                        found[trial_dir.base_name] = key
-    prefix = storage[: len(storage) - len(root)] if storage.endswith(root) else ""
-    return {trial_id: prefix + key[2] for trial_id, key in found.items()}
+        except OSError as exc:  # a read-only or full data root: every trial of it would fail
+            where = data_root or "the default data folder"
+            raise UserError(
+                f"cannot prepare data set {name} in {where}: {exc.strerror or exc} "
+                f"({exc.filename or where}); give a writable --data-root or prepare the data there first"
+            ) from None
 
 
 def run_study(
@@ -326,54 +351,81 @@ def run_study(
     *,
     trainable: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunSummary:
-    """Run every pending trial of ``study`` on Ray Tune; records land in ``results/records``."""
+    """Run every pending trial of ``study`` on Ray Tune; records land in ``results/records``.
+
+    Everything a user can get wrong is checked before Ray starts (``UserError``, exit 2): the
+    options, the grid's size, a results or records folder that is a file or not writable, a
+    results folder another run holds, and (once Ray is up) a trial no node can fit.
+    """
     options = options or RunOptions()
+    check_options(options)
     results = os.path.abspath(os.fspath(results))
+    check_trial_count(study, options.max_trials)
+    check_writable_dir(results, "results directory")
+    check_writable_dir(records_dir(results), "records directory")
+    with results_lock(results):
+        return _run_locked(study, results, options, trainable)
+
+
+def trial_request(study: Study, options: RunOptions) -> TrialRequest:
+    """One trial's resources, each value from its flag when given, else from the study file."""
+    resources = study.resources
+    in_study = f"resources.%s in {study.path}"
+    return TrialRequest(
+        cpus=resources.cpus_per_trial if options.cpus_per_trial is None else options.cpus_per_trial,
+        gpus=resources.gpus_per_trial if options.gpus_per_trial is None else options.gpus_per_trial,
+        cpus_source=in_study % "cpus_per_trial" if options.cpus_per_trial is None else "--cpus-per-trial",
+        gpus_source=in_study % "gpus_per_trial" if options.gpus_per_trial is None else "--gpus-per-trial",
+    )
+
+
+def _run_locked(
+    study: Study, results: str, options: RunOptions, trainable: Callable[[dict[str, Any]], None] | None
+) -> RunSummary:
     all_specs = study.trials()
     pending = pending_trials(study, results, retry_failed=options.retry_failed)
     skipped = len(all_specs) - len(pending)
-    Path(results).mkdir(parents=True, exist_ok=True)
+    clean_stale_workdirs()
     if skipped:
         log.info(
             "%d of %d trials already have records in %s; skipping them", skipped, len(all_specs), results
         )
+    storage = options.storage or os.path.join(results, STORAGE_DIR)
+    if "://" not in storage:
+        storage = os.path.abspath(storage)
     if not pending:
+        _drop_finished_checkpoints(study, results, storage, options)
         return summarize(study, results)
-    if options.storage:
-        check_storage(options.storage)
 
     from ray import tune
 
     resources = study.resources
-    cpus = options.cpus_per_trial if options.cpus_per_trial is not None else resources.cpus_per_trial
-    gpus = options.gpus_per_trial if options.gpus_per_trial is not None else resources.gpus_per_trial
+    request = trial_request(study, options)
+    cpus, gpus = request.cpus, request.gpus
     max_concurrent = (
         options.max_concurrent if options.max_concurrent is not None else resources.max_concurrent
     )
     max_failures = options.max_failures if options.max_failures is not None else resources.max_failures
-    storage = options.storage or os.path.join(results, STORAGE_DIR)
-    if "://" not in storage:
-        storage = os.path.abspath(storage)
     data_root = options.data_root or os.environ.get("DISENTBENCH_DATA")
 
     if not options.address:  # before Ray starts, so a render's progress bar stays on the console
         prepare_datasets(study.datasets, data_root)
     started_ray = ray_session.start(options.address)
     try:
+        check_cluster_fits(request, timeout=options.resource_timeout)
         run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
         specs = {spec.trial_id: spec for spec in pending}
-        resume = find_resume_checkpoints(storage, set(specs))
+        resume = persisted_checkpoints(storage, set(specs))
         if resume:
             log.info("%d trial(s) resume from checkpoints of an earlier run", len(resume))
         configs = [
             {
                 "trial_id": spec.trial_id,
                 "spec": spec.to_dict(),
-                "resume_from": resume.get(spec.trial_id),
+                "storage": storage,
                 "data_root": data_root,
                 "num_threads": max(1, int(cpus)),
                 "run_id": run_id,
-                "storage": storage,
             }
             for spec in pending
         ]
@@ -389,7 +441,7 @@ def run_study(
             tune.with_resources(trainable or tune_trainable, {"cpu": cpus, "gpu": gpus}),
             param_space={"trial": tune.grid_search(configs)},
             tune_config=tune.TuneConfig(
-                max_concurrent_trials=max_concurrent,
+                max_concurrent_trials=max_concurrent or None,  # 0: no limit
                 # Same resources for every trial: a worker keeps torch imported and the data
                 # mapped from one trial to the next (the per-trial overhead, benchmarks/).
                 reuse_actors=True,
@@ -400,7 +452,8 @@ def run_study(
                 name=f"{study.name}-{run_id}",
                 storage_path=storage,
                 failure_config=tune.FailureConfig(max_failures=max_failures),
-                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                # Two kept: when the newest is damaged (killed mid-copy) the older one resumes.
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
                 callbacks=[_make_record_writer(results, specs, run_id, len(pending))],
                 verbose=0,
             ),
@@ -409,14 +462,30 @@ def run_study(
     finally:
         if started_ray:
             ray_session.stop()
+    _drop_finished_checkpoints(study, results, storage, options)
     return summarize(study, results, ran=len(pending))
+
+
+def _drop_finished_checkpoints(study: Study, results: str, storage: str, options: RunOptions) -> None:
+    """Delete the persisted checkpoints of trials with a completed record (unless kept)."""
+    if options.keep_checkpoints:
+        return
+    records = existing_records(results)
+    done = {
+        spec.trial_id
+        for spec in study.iter_trials()
+        if records.get(spec.trial_id, {}).get("status") == "completed"
+    }
+    deleted = delete_checkpoints(storage, done) if done else 0
+    if deleted:
+        log.info("deleted %d checkpoint(s) of finished trials (--keep-checkpoints keeps them)", deleted)
 
 
 def summarize(study: Study, results: str | os.PathLike[str], ran: int = 0) -> RunSummary:
     """Counts of the study's trials by the records present in ``results``."""
     records = existing_records(results)
-    statuses = [records[spec.trial_id]["status"] for spec in study.trials() if spec.trial_id in records]
-    total = len(study.trials())
+    statuses = [records[spec.trial_id]["status"] for spec in study.iter_trials() if spec.trial_id in records]
+    total = study.trial_count()
     completed = statuses.count("completed")
     failed = statuses.count("failed")
     return RunSummary(

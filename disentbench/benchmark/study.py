@@ -27,6 +27,13 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
       seeds: reference                # evaluation-seed policy (metrics.evaluate ``seeds``)
       sklearn_semantics: modern
     resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2}
+
+Ranges checked at load time, so no value that would fail inside a worker gets that far
+(docs/reliability.md): seeds fit in 32 bits (the reference draws them as ``uint32``),
+``2 ≤ batch_size ≤ MAX_BATCH_SIZE``, ``steps ≤ MAX_STEPS``, ``eval_batches ≤ MAX_EVAL_BATCHES``,
+finite strengths, finite resources with ``cpus_per_trial > 0``; ``max_concurrent: 0`` means no
+limit. The grid is never built to be counted: :meth:`Study.trial_count` multiplies, and
+:meth:`Study.iter_trials` yields the specs one by one.
 """
 
 from __future__ import annotations
@@ -34,14 +41,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from disentbench.errors import UserError
+from disentbench.io import load_yaml_strict
 from disentbench.seeds import REPRESENTATIONS
 
 #: The reference study's data-set order (study.md §3.1); the index is the model-number block.
@@ -60,6 +67,17 @@ DATASET_BLOCK, METHOD_BLOCK, STRENGTH_BLOCK = 1800, 300, 50
 #: Evaluation-seed policies: ``reference`` = the fixed seeds of ``dlib_reproduce`` for every
 #: model (study.md §3.2); ``per_model`` = seeds derived from the model's seed (dlib_reproduce_jmlr).
 EVAL_SEED_POLICIES: tuple[str, ...] = ("reference", "per_model")
+
+#: Largest values a study accepts (docs/reliability.md). The reference trains 300,000 steps of
+#: batch 64; these leave generous room while refusing values that could only fail in a worker
+#: (a batch larger than any data set's memory budget, a run that could never finish).
+MAX_STEPS = 10_000_000
+MAX_BATCH_SIZE = 65_536
+MAX_EVAL_BATCHES = 1_000_000
+#: Seeds are drawn and stored as unsigned 32-bit integers (numpy ``RandomState``), as the reference's.
+MAX_SEED = 2**32 - 1
+#: ``run`` refuses a larger grid unless ``--max-trials`` raises the limit (the reference: 12,600).
+DEFAULT_MAX_TRIALS = 100_000
 
 _TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources")
 _TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches")
@@ -84,7 +102,7 @@ class Resources:
 
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
-    max_concurrent: int | None = None
+    max_concurrent: int | None = None  # None or 0: no limit
     max_failures: int = 2
 
 
@@ -165,7 +183,7 @@ class Study:
     path: str
     datasets: tuple[str, ...]
     methods: tuple[tuple[str, tuple[float, ...]], ...]
-    seeds: tuple[int, ...]
+    seeds: tuple[int, ...] | range  # a range for ``seeds: n``, never materialised
     steps: int
     batch_size: int
     eval_batches: int
@@ -177,38 +195,58 @@ class Study:
     sklearn_semantics: str
     resources: Resources
 
+    def trial_count(self) -> int:
+        """How many trials the grid has, computed without building it."""
+        return len(self.datasets) * sum(len(strengths) for _, strengths in self.methods) * len(self.seeds)
+
     def trials(self) -> list[TrialSpec]:
-        """The grid in the reference's sweep order: data set, method, strength, seed."""
+        """The grid as a list (see :meth:`iter_trials`); callers check :func:`check_trial_count` first."""
+        return list(self.iter_trials())
+
+    def iter_trials(self) -> Iterator[TrialSpec]:
+        """The grid in the reference's sweep order: data set, method, strength, seed (lazily)."""
         infos = method_infos()
-        specs = []
         for dataset in self.datasets:
             for method, strengths in self.methods:
                 info = infos[method]
                 for strength in strengths:
                     params = {**dict(info.fixed), info.hyperparameter: strength}
                     for seed in self.seeds:
-                        specs.append(
-                            TrialSpec(
-                                study=self.name,
-                                dataset=dataset,
-                                method=method,
-                                hyperparameter=info.hyperparameter,
-                                strength=strength,
-                                params=params,
-                                seed=seed,
-                                steps=self.steps,
-                                batch_size=self.batch_size,
-                                eval_batches=self.eval_batches,
-                                checkpoint_every=self.checkpoint_every,
-                                preset=self.preset,
-                                metrics=self.metrics,
-                                representations=self.representations,
-                                eval_seeds=self.eval_seeds,
-                                sklearn_semantics=self.sklearn_semantics,
-                                model_num=model_number(dataset, info, strength, seed),
-                            )
+                        yield TrialSpec(
+                            study=self.name,
+                            dataset=dataset,
+                            method=method,
+                            hyperparameter=info.hyperparameter,
+                            strength=strength,
+                            params=params,
+                            seed=seed,
+                            steps=self.steps,
+                            batch_size=self.batch_size,
+                            eval_batches=self.eval_batches,
+                            checkpoint_every=self.checkpoint_every,
+                            preset=self.preset,
+                            metrics=self.metrics,
+                            representations=self.representations,
+                            eval_seeds=self.eval_seeds,
+                            sklearn_semantics=self.sklearn_semantics,
+                            model_num=model_number(dataset, info, strength, seed),
                         )
-        return specs
+
+
+def check_trial_count(study: Study, max_trials: int | None = None) -> int:
+    """The grid's size; ``UserError`` naming it when it exceeds ``max_trials`` (or the default).
+
+    Counting multiplies the axes, so a study of 10⁹ trials is refused at once instead of being
+    enumerated.
+    """
+    limit = DEFAULT_MAX_TRIALS if max_trials is None else max_trials
+    count = study.trial_count()
+    if count > limit:
+        raise UserError(
+            f"{study.path}: the study has {count:,} trials, more than the limit of {limit:,}; "
+            f"check 'seeds', 'methods' and 'datasets', or raise the limit with --max-trials {count}"
+        )
+    return count
 
 
 def method_infos() -> dict[str, MethodInfo]:
@@ -265,14 +303,25 @@ class _Checker:
             )
         return dict(value)
 
-    def integer(self, field: str, value: Any, minimum: int) -> int:
+    def integer(self, field: str, value: Any, minimum: int, maximum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(field, f"expected an integer ≥ {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise self.fail(
+                field, f"expected an integer ≤ {maximum:,} (the documented maximum), got {value!r}"
+            )
         return value
 
-    def number(self, field: str, value: Any, minimum: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
-            raise self.fail(field, f"expected a number ≥ {minimum:g}, got {value!r}")
+    def number(self, field: str, value: Any, minimum: float, *, positive: bool = False) -> float:
+        """A finite number ≥ ``minimum`` (> ``minimum`` if ``positive``); nan and inf are refused."""
+        relation = ">" if positive else "≥"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or not (value > minimum if positive else value >= minimum)
+        ):
+            raise self.fail(field, f"expected a finite number {relation} {minimum:g}, got {value!r}")
         return float(value)
 
     def choice(self, field: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
@@ -294,13 +343,18 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     """Read and validate a study file; raise ``UserError`` naming file and field on bad input."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read study file {path}: {exc.strerror or exc}") from exc
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}") from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {raw[exc.start]:#04x} at line {line}); "
+            "save the study file as UTF-8"
+        ) from None
+    data = load_yaml_strict(text, str(path))
     return parse_study(data, str(path))
 
 
@@ -349,21 +403,27 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     methods.sort(key=lambda item: infos[item[0]].index)
 
     raw_seeds = top["seeds"]
+    seeds: tuple[int, ...] | range
     if isinstance(raw_seeds, int) and not isinstance(raw_seeds, bool):
-        seeds = tuple(range(check.integer("seeds", raw_seeds, 1)))
+        seeds = range(check.integer("seeds", raw_seeds, 1, MAX_SEED + 1))
     elif isinstance(raw_seeds, list) and raw_seeds:
-        seeds = tuple(check.integer(f"seeds[{i}]", s, 0) for i, s in enumerate(raw_seeds))
+        seeds = tuple(check.integer(f"seeds[{i}]", s, 0, MAX_SEED) for i, s in enumerate(raw_seeds))
         if len(set(seeds)) != len(seeds):
             raise check.fail("seeds", f"duplicate seeds in {raw_seeds!r}")
     else:
         raise check.fail("seeds", f"expected a count ≥ 1 or a non-empty list of integers, got {raw_seeds!r}")
 
     training = check.mapping("training", top.get("training"), _TRAINING_KEYS)
-    steps = check.integer("training.steps", training.get("steps", 300_000), 1)
-    batch_size = check.integer("training.batch_size", training.get("batch_size", 64), 1)
-    eval_batches = check.integer("training.eval_batches", training.get("eval_batches", 1000), 0)
+    steps = check.integer("training.steps", training.get("steps", 300_000), 1, MAX_STEPS)
+    batch_size = check.integer("training.batch_size", training.get("batch_size", 64), 2, MAX_BATCH_SIZE)
+    eval_batches = check.integer(
+        "training.eval_batches", training.get("eval_batches", 1000), 0, MAX_EVAL_BATCHES
+    )
     checkpoint_every = check.integer(
-        "training.checkpoint_every", training.get("checkpoint_every", max(1, min(10_000, steps // 4))), 1
+        "training.checkpoint_every",
+        training.get("checkpoint_every", max(1, min(10_000, steps // 4))),
+        1,
+        MAX_STEPS,
     )
 
     evaluation = check.mapping("evaluation", top.get("evaluation"), _EVALUATION_KEYS)
@@ -385,11 +445,13 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     raw_resources = check.mapping("resources", top.get("resources"), _RESOURCE_KEYS)
     max_concurrent = raw_resources.get("max_concurrent")
     resources = Resources(
-        cpus_per_trial=check.number("resources.cpus_per_trial", raw_resources.get("cpus_per_trial", 1), 0.0),
+        cpus_per_trial=check.number(
+            "resources.cpus_per_trial", raw_resources.get("cpus_per_trial", 1), 0.0, positive=True
+        ),
         gpus_per_trial=check.number("resources.gpus_per_trial", raw_resources.get("gpus_per_trial", 0), 0.0),
         max_concurrent=None
         if max_concurrent is None
-        else check.integer("resources.max_concurrent", max_concurrent, 1),
+        else check.integer("resources.max_concurrent", max_concurrent, 0),
         max_failures=check.integer("resources.max_failures", raw_resources.get("max_failures", 2), 0),
     )
     return Study(

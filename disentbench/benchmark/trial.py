@@ -75,12 +75,15 @@ def run_trial(
     num_threads: int | None = None,
     resumed_from_step: int | None = None,
     on_progress: OnProgress | None = None,
+    resumed_train_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate one model; return its record (status ``completed`` or ``failed``).
 
     ``on_progress`` receives the trial's progress as lines: each checkpoint's iteration out of
     the iterations actually run (FactorVAE's halved count, docs/reference/models.md §2.9), and
-    each score's start, blocks of encoded observations and end.
+    each score's start, blocks of encoded observations and end. ``resumed_train_seconds`` is the
+    training time spent before the checkpoint it resumes from, so the record's ``train_seconds``
+    is the model's whole training time and ``train_seconds_segment`` this run's part.
     """
     from disentbench.metrics import evaluate
     from disentbench.models import TrainConfig, TrainingDiverged, train
@@ -127,8 +130,8 @@ def run_trial(
         )
         log.warning("trial %s diverged: %s", spec.trial_id, exc)
         return record
-    record["timings"]["train_seconds"] = time.perf_counter() - t0
-    record["train_results"] = dict(model.training_stats)
+    record["timings"].update(training_timings(time.perf_counter() - t0, resumed_train_seconds, spec.steps))
+    record["train_results"] = resumed_train_results(model.training_stats, resumed_from_step, spec.batch_size)
 
     t1 = time.perf_counter()
     for representation in spec.representations:
@@ -170,8 +173,11 @@ def evaluation_progress(representation: str, say: OnProgress) -> Callable[[Any],
     return report
 
 
-def write_progress_marker(directory: str | os.PathLike[str], step: int, trial_id: str) -> None:
-    """Write :data:`PROGRESS_FILE` into a checkpoint folder: its step and the files it holds."""
+def write_progress_marker(
+    directory: str | os.PathLike[str], step: int, trial_id: str, train_seconds: float | None = None
+) -> None:
+    """Write :data:`PROGRESS_FILE` into a checkpoint folder: its step, the training seconds so far
+    and the files it holds."""
     from disentbench.io import write_json_atomic
 
     folder = Path(directory)
@@ -180,7 +186,13 @@ def write_progress_marker(directory: str | os.PathLike[str], step: int, trial_id
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != PROGRESS_FILE and not path.name.endswith(".part")
     }
-    marker = {"step": step, "trial_id": trial_id, "pid": os.getpid(), "files": files}
+    marker = {
+        "step": step,
+        "trial_id": trial_id,
+        "pid": os.getpid(),
+        "train_seconds": train_seconds,
+        "files": files,
+    }
     write_json_atomic(folder / PROGRESS_FILE, marker)
 
 
@@ -204,3 +216,44 @@ def checkpoint_step(checkpoint_dir: str | os.PathLike[str], trial_id: str | None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return step
+
+
+def checkpoint_progress(checkpoint_dir: str | os.PathLike[str]) -> tuple[int | None, float | None]:
+    """``(step, training seconds so far)`` of a complete checkpoint folder, from its marker."""
+    import json
+
+    step = checkpoint_step(checkpoint_dir)
+    if step is None:
+        return None, None
+    try:
+        seconds = json.loads((Path(checkpoint_dir) / PROGRESS_FILE).read_text()).get("train_seconds")
+    except (OSError, ValueError, AttributeError):
+        seconds = None
+    return step, float(seconds) if isinstance(seconds, (int, float)) else None
+
+
+def training_timings(segment: float, before: float | None, steps: int) -> dict[str, float]:
+    """The record's training times: total over every segment, this run's segment, steps per second."""
+    total = segment + (before or 0.0)
+    return {
+        "train_seconds": total,
+        "train_seconds_segment": segment,
+        "steps_per_second": steps / total if total > 0 else None,
+    }
+
+
+def resumed_train_results(
+    stats: dict[str, Any], resumed_from_step: int | None, batch_size: int
+) -> dict[str, Any]:
+    """The trainer's statistics, with the rates of a resumed run taken over the whole training.
+
+    The trainer's ``train_seconds`` accumulates across checkpoints while its rates count only the
+    resumed segment's steps (null when it resumed at the last step); the record states the rates
+    of the whole run.
+    """
+    out = dict(stats)
+    seconds, iterations = out.get("train_seconds"), out.get("iterations")
+    if resumed_from_step is not None and seconds and iterations:
+        out["steps_per_second"] = iterations / seconds
+        out["images_per_second"] = iterations * batch_size / seconds
+    return out

@@ -39,11 +39,24 @@ def record_path(results: str | os.PathLike[str], trial_id: str) -> Path:
 
 
 def write_record(results: str | os.PathLike[str], record: dict[str, Any]) -> Path:
-    """Validate ``record`` and write it atomically; returns its path."""
+    """Validate ``record`` and write it atomically; returns its path.
+
+    A failed record never replaces a completed one (a late failure of a retried or concurrent
+    attempt must not erase a finished result); it is then not written.
+    """
     validate_record(record, source="record to write")
     path = record_path(results, record["trial_id"])
+    if record["status"] != "completed" and _is_completed(path):
+        return path
     write_json_atomic(path, record)
     return path
+
+
+def _is_completed(path: Path) -> bool:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("status") == "completed"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def read_record(path: str | os.PathLike[str]) -> dict[str, Any]:

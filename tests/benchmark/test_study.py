@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from disentbench.benchmark.study import load_study, parse_study
+from disentbench.benchmark.study import check_trial_count, load_study, parse_study
 from disentbench.errors import UserError
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -125,3 +125,77 @@ def test_unreadable_and_invalid_yaml(tmp_path):
     bad.write_text("study: [unclosed\n")
     with pytest.raises(UserError, match="not valid YAML"):
         load_study(bad)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "expected"),
+    [
+        (_with(seeds=[99999999999999999999]), "seeds[0]", "≤ 4,294,967,295"),
+        (_with(seeds=2**32 + 1), "seeds", "≤ 4,294,967,296"),
+        (_with(training__batch_size=1), "training.batch_size", "≥ 2"),
+        (_with(training__batch_size=10**8), "training.batch_size", "≤ 65,536"),
+        (_with(training__steps=10**21), "training.steps", "≤ 10,000,000"),
+        (_with(training__eval_batches=10**9), "training.eval_batches", "≤ 1,000,000"),
+        (_with(resources__cpus_per_trial=0), "resources.cpus_per_trial", "> 0"),
+        (_with(resources__cpus_per_trial=float("nan")), "resources.cpus_per_trial", "finite"),
+        (_with(resources__cpus_per_trial=float("inf")), "resources.cpus_per_trial", "finite"),
+        (_with(resources__gpus_per_trial=float("inf")), "resources.gpus_per_trial", "finite"),
+        (_with(methods={"beta_vae": [float("inf")]}), "methods.beta_vae[0]", "finite"),
+        (_with(resources__max_concurrent=-1), "resources.max_concurrent", "≥ 0"),
+    ],
+)
+def test_out_of_range_values_refused_at_load(data, field, expected, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(UserError) as info:
+        load_study(path)
+    assert f"'{field}'" in str(info.value) and expected in str(info.value)
+
+
+def test_largest_allowed_values_load():
+    study = parse_study(_with(seeds=[0, 2**32 - 1], training__batch_size=2, resources__max_concurrent=0))
+    assert study.seeds == (0, 2**32 - 1) and study.batch_size == 2 and study.resources.max_concurrent == 0
+
+
+def test_non_utf8_study_file_names_file_and_line(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("study: t\n# caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(UserError, match=r"latin1.yaml: not UTF-8 text \(byte 0xe9 at line 2\)"):
+        load_study(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "lines"),
+    [
+        (
+            "study: a\nstudy: b\ndatasets: [dsprites_full]\nmethods: {beta_vae: [1]}\nseeds: 1\n",
+            "study",
+            (2, 1),
+        ),
+        (
+            "study: a\ndatasets: [dsprites_full]\nmethods:\n  beta_vae: [1]\n  beta_vae: [4]\nseeds: 1\n",
+            "beta_vae",
+            (5, 4),
+        ),
+    ],
+)
+def test_duplicate_keys_rejected_naming_key_and_both_lines(text, key, lines, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError) as info:
+        load_study(path)
+    assert f"duplicate key '{key}' at line {lines[0]} (first given at line {lines[1]})" in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_huge_grid_is_counted_not_built():
+    study = parse_study(_with(seeds=10**9))
+    assert isinstance(study.seeds, range)
+    assert study.trial_count() == 2 * 10**9
+    first = next(study.iter_trials())
+    assert (first.strength, first.seed) == (1.0, 0)
+    with pytest.raises(UserError, match=r"2,000,000,000 trials.*--max-trials 2000000000"):
+        check_trial_count(study)
+    assert check_trial_count(study, max_trials=2 * 10**9) == 2 * 10**9
+    small = parse_study(MINIMAL)
+    assert check_trial_count(small) == small.trial_count() == len(small.trials()) == 4

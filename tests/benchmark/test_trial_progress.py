@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from disentbench.benchmark.runner import _restore_checkpoint
 from disentbench.benchmark.study import parse_study
 from disentbench.benchmark.trial import checkpoint_step, run_trial, write_progress_marker
 
@@ -26,30 +24,6 @@ def test_marker_names_step_and_detects_an_incomplete_copy(tmp_path):
         fh.truncate(400)  # a copy cut short by a killed worker
     assert checkpoint_step(folder, "t1") is None
     assert checkpoint_step(tmp_path / "missing") is None
-
-
-class _Local:
-    """A stand-in for ``ray.tune.Checkpoint`` of a local folder."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-
-    def to_directory(self, target: str) -> None:
-        shutil.copytree(self.path, target, dirs_exist_ok=True)
-
-
-def test_restore_takes_the_newest_complete_checkpoint(tmp_path):
-    newest = _checkpoint(tmp_path / "c60", 60)
-    (newest / "ckpt-1" / "weights.safetensors").write_bytes(b"w" * 10)  # incomplete
-    older = _checkpoint(tmp_path / "c30", 30)
-    work = tmp_path / "work"
-    work.mkdir()
-    assert _restore_checkpoint([_Local(newest), None, _Local(older)], str(work), "t1") == 30
-    assert (work / "ckpt-1" / "weights.safetensors").stat().st_size == 1000
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert _restore_checkpoint([_Local(newest)], str(empty), "t1") is None
-    assert list(empty.iterdir()) == []  # nothing of the incomplete copy is left to resume from
 
 
 def test_factor_vae_progress_counts_its_own_iterations(dsprites_root, tmp_path):
