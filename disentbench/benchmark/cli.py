@@ -71,6 +71,23 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--data-root", help="data folder on every node (default: $DISENTBENCH_DATA or the user data dir)"
     )
     parser.add_argument("--retry-failed", action="store_true", help="re-run trials whose record says failed")
+    parser.add_argument(
+        "--datasets",
+        type=_dataset_list,
+        help="run only these of the study's data sets (comma-separated); model numbers do not change",
+    )
+    parser.add_argument(
+        "--allow-stand-in",
+        action="store_true",
+        help="train on rendered offline stand-ins of missing official files even if the study refuses them",
+    )
+
+
+def _dataset_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected data-set names separated by commas")
+    return names
 
 
 _OPTION_FIELDS = (
@@ -82,6 +99,8 @@ _OPTION_FIELDS = (
     "storage",
     "data_root",
     "retry_failed",
+    "allow_stand_in",
+    "datasets",
 )
 
 
@@ -109,11 +128,12 @@ def _options(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> A
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from disentbench.benchmark.study import load_study
+    from disentbench.benchmark.study import load_study, select_datasets
 
     study = load_study(args.study)
     options = _options(args)
     results = Path(args.results) if args.results else Path("results") / study.name
+    study = select_datasets(study, options.datasets)
     if args.dry_run:
         return _dry_run(study, results)
     results.mkdir(parents=True, exist_ok=True)
@@ -140,7 +160,10 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     saved: dict[str, Any] = {}
     if (results / OPTIONS_COPY).is_file():
         saved = json.loads((results / OPTIONS_COPY).read_text())
-    return _execute(load_study(copy), results, _options(args, saved))
+    options = _options(args, saved)
+    from disentbench.benchmark.study import select_datasets
+
+    return _execute(select_datasets(load_study(copy), options.datasets), results, options)
 
 
 def _execute(study: Any, results: Path, options: Any) -> int:

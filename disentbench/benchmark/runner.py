@@ -56,6 +56,10 @@ class RunOptions:
     storage: str | None = None
     data_root: str | None = None
     retry_failed: bool = False
+    #: ``--allow-stand-in``: train on rendered stand-ins even if the study refuses them.
+    allow_stand_in: bool = False
+    #: ``--datasets``: the subset of the study's data sets to run (applied by the CLI).
+    datasets: list[str] | None = None
 
 
 @dataclasses.dataclass
@@ -118,6 +122,7 @@ def tune_trainable(config: dict[str, Any]) -> None:
             data_root=config.get("data_root"),
             num_threads=config.get("num_threads"),
             resumed_from_step=resumed,
+            allow_stand_in=bool(config.get("allow_stand_in", False)),
         )
         record["run_id"] = config["run_id"]
         record["node_id"] = ray.get_runtime_context().get_node_id()
@@ -216,7 +221,32 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
     return RecordWriter()
 
 
-def prepare_datasets(names: tuple[str, ...], data_root: str | None) -> None:
+def check_data(names: tuple[str, ...], data_root: str | None, allow_stand_in: bool, study_name: str) -> None:
+    """Refuse to start when data is missing or (under ``stand_in: refuse``) not official.
+
+    One ``UserError`` lists every problem, each naming the file, its expected path under the data
+    root and the download command; it runs on the driver before Ray starts.
+    """
+    from disentbench.datasets.availability import problems
+
+    found = [p for name in names for p in problems(name, data_root, allow_stand_in=allow_stand_in)]
+    if not found:
+        return
+    unique = list(dict.fromkeys(p.message for p in found))
+    lines = [f"study {study_name} cannot start: the data it needs is not available."]
+    lines += [f"  - {message}" for message in unique]
+    if any(p.stand_in_would_help for p in found):
+        lines.append(
+            "  The study refuses rendered stand-ins (data: {stand_in: refuse}); pass --allow-stand-in "
+            "to train on them anyway (records and reports label them as stand-ins)."
+        )
+    usable = [name for name in names if not any(p.dataset == name for p in found)]
+    if usable:
+        lines.append(f"  To run only the data sets that are available: --datasets {','.join(usable)}")
+    raise UserError("\n".join(lines))
+
+
+def prepare_datasets(names: tuple[str, ...], data_root: str | None, allow_stand_in: bool = True) -> None:
     """Prepare each data set on the driver's machine before trials start (embedded Ray).
 
     The one render of a missing data set then happens once, in the driver, with its log line in
@@ -225,7 +255,7 @@ def prepare_datasets(names: tuple[str, ...], data_root: str | None) -> None:
     """
     for name in names:
         try:
-            prepare_data(name, data_root)
+            prepare_data(name, data_root, allow_stand_in)
         except UserError as exc:
             log.warning("data set %s is not available (%s); its trials will fail", name, exc)
 
@@ -284,6 +314,11 @@ def run_study(
         return summarize(study, results)
     if options.storage:
         check_storage(options.storage)
+    allow_stand_in = options.allow_stand_in or study.stand_in == "allow"
+    data_root = options.data_root or os.environ.get("DISENTBENCH_DATA")
+    if not options.address:  # on a cluster the nodes' data roots are checked by each trial
+        pending_datasets = tuple(dict.fromkeys(spec.dataset for spec in pending))
+        check_data(pending_datasets, data_root, allow_stand_in, study.name)
 
     import ray
     from ray import tune
@@ -298,7 +333,6 @@ def run_study(
     storage = options.storage or os.path.join(results, STORAGE_DIR)
     if "://" not in storage:
         storage = os.path.abspath(storage)
-    data_root = options.data_root or os.environ.get("DISENTBENCH_DATA")
 
     # num_to_keep=1 forces an experiment-state snapshot per checkpoint (cheap here); without this
     # Tune warns about it on every checkpoint of a short trial.
@@ -315,7 +349,7 @@ def run_study(
         started_ray = True
     try:
         if not options.address:
-            prepare_datasets(study.datasets, data_root)
+            prepare_datasets(study.datasets, data_root, allow_stand_in)
         run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
         specs = {spec.trial_id: spec for spec in pending}
         resume = find_resume_checkpoints(storage, set(specs))
@@ -327,6 +361,7 @@ def run_study(
                 "spec": spec.to_dict(),
                 "resume_from": resume.get(spec.trial_id),
                 "data_root": data_root,
+                "allow_stand_in": allow_stand_in,
                 "num_threads": max(1, int(cpus)),
                 "run_id": run_id,
             }

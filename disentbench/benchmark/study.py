@@ -27,6 +27,8 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
       seeds: reference                # evaluation-seed policy (metrics.evaluate ``seeds``)
       sklearn_semantics: modern
     resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2}
+    data: {stand_in: refuse}          # allow (default) | refuse: may a missing official file be
+                                      # replaced by the rendered offline stand-in?
 """
 
 from __future__ import annotations
@@ -61,7 +63,10 @@ REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
 #: model (study.md §3.2); ``per_model`` = seeds derived from the model's seed (dlib_reproduce_jmlr).
 EVAL_SEED_POLICIES: tuple[str, ...] = ("reference", "per_model")
 
-_TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources")
+_TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources", "data")
+#: ``data.stand_in``: whether a study may train on rendered stand-ins of missing official files.
+STAND_IN_POLICIES: tuple[str, ...] = ("allow", "refuse")
+_DATA_KEYS = ("stand_in",)
 _TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches")
 _EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics")
 _RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures")
@@ -176,6 +181,7 @@ class Study:
     eval_seeds: str
     sklearn_semantics: str
     resources: Resources
+    stand_in: str = "allow"
 
     def trials(self) -> list[TrialSpec]:
         """The grid in the reference's sweep order: data set, method, strength, seed."""
@@ -209,6 +215,22 @@ class Study:
                             )
                         )
         return specs
+
+
+def select_datasets(study: Study, names: list[str] | tuple[str, ...] | None) -> Study:
+    """The study restricted to the data sets ``names`` (``--datasets``), in the study's order.
+
+    Model numbers do not change: they come from each data set's place in the reference list.
+    """
+    if not names:
+        return study
+    unknown = [name for name in names if name not in study.datasets]
+    if unknown:
+        raise UserError(
+            f"--datasets: {', '.join(unknown)} not in study {study.name}; its data sets: "
+            f"{', '.join(study.datasets)}"
+        )
+    return dataclasses.replace(study, datasets=tuple(d for d in study.datasets if d in names))
 
 
 def method_infos() -> dict[str, MethodInfo]:
@@ -392,6 +414,8 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         else check.integer("resources.max_concurrent", max_concurrent, 1),
         max_failures=check.integer("resources.max_failures", raw_resources.get("max_failures", 2), 0),
     )
+    data_policy = check.mapping("data", top.get("data"), _DATA_KEYS)
+    stand_in = check.choice("data.stand_in", data_policy.get("stand_in", "allow"), STAND_IN_POLICIES)
     return Study(
         name=name,
         path=path,
@@ -408,4 +432,5 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         eval_seeds=eval_seeds,
         sklearn_semantics=sklearn_semantics,
         resources=resources,
+        stand_in=stand_in,
     )

@@ -5,7 +5,8 @@ so the Ray runner (``runner.py``) can route checkpoints through Ray Tune and tes
 directly. What a trial does (issue 5 §2):
 
 1. ``datasets.prepare`` the data set once per node (rendering the offline stand-in if no file is
-   present); a node-local file lock keeps concurrent trials from rendering it twice.
+   present and the study allows stand-ins); a node-local file lock keeps concurrent trials from
+   rendering it twice.
 2. ``models.train`` with ``checkpoint_dir``: if the folder holds a checkpoint, training resumes.
 3. For each representation (mean, sampled) run ``metrics.evaluate`` with the study's preset,
    metric list, evaluation-seed policy and scikit-learn semantics.
@@ -69,12 +70,20 @@ def node_lock(name: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def prepare_data(dataset: str, data_root: str | None) -> Any:
-    """The data set, prepared at most once per node (issue 5 §5, §6)."""
+def prepare_data(dataset: str, data_root: str | None, allow_stand_in: bool = True) -> Any:
+    """The data set, prepared at most once per node (issue 5 §5, §6).
+
+    ``allow_stand_in`` (the study's ``data.stand_in`` or ``--allow-stand-in``): render a missing
+    dSprites/Shapes3D file; without it only official files are used, and a missing or rendered
+    file raises ``DataFileError`` naming it (``datasets.availability``).
+    """
     from disentbench.datasets import prepare
+    from disentbench.datasets.availability import require_official
 
     with node_lock(f"prepare-{dataset}"):
-        return prepare(dataset, root=data_root, render_if_missing=True)
+        if not allow_stand_in:
+            require_official(dataset, data_root)
+        return prepare(dataset, root=data_root, render_if_missing=allow_stand_in)
 
 
 def device_name() -> str:
@@ -94,6 +103,7 @@ def run_trial(
     data_root: str | None = None,
     num_threads: int | None = None,
     resumed_from_step: int | None = None,
+    allow_stand_in: bool = True,
 ) -> dict[str, Any]:
     """Train and evaluate one model; return its record (status ``completed`` or ``failed``)."""
     from disentbench.metrics import evaluate
@@ -103,7 +113,7 @@ def run_trial(
     record = new_record(spec.to_dict(), spec.trial_id, spec.model_num, spec.study)
     record["device"] = device_name()
     record["resumed_from_step"] = resumed_from_step
-    data = prepare_data(spec.dataset, data_root)
+    data = prepare_data(spec.dataset, data_root, allow_stand_in)
     record["data"] = dict(data.provenance)
     record["timings"]["data_seconds"] = time.perf_counter() - start
 
