@@ -48,7 +48,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "smallnorb": ("disentbench.datasets.smallnorb", "SmallNORB"),
     "cars3d": ("disentbench.datasets.cars3d", "Cars3D"),
     "shapes3d": ("disentbench.datasets.shapes3d", "Shapes3D"),
-    # Not in the 2019 study; the data of the NeurIPS 2019 challenge (data.md §4.6).
+    # Not in the 2019 study; the data of the NeurIPS 2019 challenge (docs/reference/data.md §4.6).
     "mpi3d_toy": ("disentbench.datasets.mpi3d", "MPI3DToy"),
     "mpi3d_realistic": ("disentbench.datasets.mpi3d", "MPI3DRealistic"),
     "mpi3d_real": ("disentbench.datasets.mpi3d", "MPI3DReal"),

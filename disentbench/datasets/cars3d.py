@@ -1,4 +1,4 @@
-"""Cars3D from the ``.mat`` files of ``nips2015-analogy-data.tar.gz`` (data.md §4.6).
+"""Cars3D from the ``.mat`` files of ``nips2015-analogy-data.tar.gz`` (docs/reference/data.md §4.6).
 
 Files: ``cars/*.mat`` under the data root (the reference's layout; the archive holds them as
 ``data/cars/*.mat``), 183 MATLAB files, each with an array ``im`` of shape
@@ -16,7 +16,7 @@ gives the same 64×64 result for the 128×128 images.
 
 Memory: decoded once per machine into a uint8 cache (216 MB) stored file by file (object, then
 azimuth, then elevation); a ``RowIndex`` built from those feature columns maps factor vectors to
-rows (data.md §4.1). Batches are divided by 255 on sampling.
+rows (docs/reference/data.md §4.1). Batches are divided by 255 on sampling.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ class Cars3D(GroundTruthData):
             "source": "official",
             "path": str(self.path),
             "sha256": cache.manifest_sha256(self.files),
-            # No official checksum is published for the Cars3D archive (data.md §4.7).
+            # No official checksum is published for the Cars3D archive (docs/reference/data.md §4.7).
             "checksum_pinned": False,
             "object_order": "sorted file names",
             "reduced": self.reduced,

@@ -130,7 +130,7 @@ def info(name: str, root: Path | None = None) -> dict[str, Any]:
 
 
 def _official_only_info(name: str, path: Path) -> dict[str, Any]:
-    """``info`` of the sources without a stand-in (SmallNORB, Cars3D, MPI3D; data.md §4.6)."""
+    """``info`` of the sources without a stand-in (SmallNORB, Cars3D, MPI3D; docs/reference/data.md §4.6)."""
     from disentbench.datasets import cache
     from disentbench.datasets.download import pinned_sha256
 
@@ -168,8 +168,8 @@ def _official_only_info(name: str, path: Path) -> dict[str, Any]:
     report["sha256"] = digest
     if pinned is None:
         report["checksum"] = (
-            f"not pinned: no official checksum is recorded for {name} (data.md §4.7), so the file "
-            f"cannot be verified; its {what} is shown above"
+            f"not pinned: no official checksum is recorded for {name} (docs/reference/data.md §4.7), "
+            f"so the file cannot be verified; its {what} is shown above"
         )
     else:
         report["checksum"] = (

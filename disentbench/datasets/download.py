@@ -6,7 +6,7 @@ match (where known: SHA-256 for ``3dshapes.h5``, the git blob id for the dSprite
 whose layout the loader accepts is renamed onto the final path, so a reader never sees a partial
 or corrupted data file. A mismatching file is deleted and reported.
 
-Some sources are fetched in a packed form and unpacked (data.md §4.6): SmallNORB's six files
+Some sources are fetched in a packed form and unpacked (docs/reference/data.md §4.6): SmallNORB's six files
 come gzipped (``gunzip``), Cars3D's ``.mat`` files come in ``nips2015-analogy-data.tar.gz``
 (``untar``: its ``data/cars/*.mat`` members are extracted into ``cars/`` and the archive is
 deleted, as the reference's download script does). No official checksum is published for
@@ -59,7 +59,7 @@ class Remote:
 _NORB_URL = "https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/"
 _MPI3D_URL = "https://storage.googleapis.com/mpi3d_disentanglement_dataset/data/"
 
-#: Multi-file sources: one remote per file (data.md §4.6, §4.7).
+#: Multi-file sources: one remote per file (docs/reference/data.md §4.6, §4.7).
 REMOTE_PARTS: dict[str, tuple[Remote, ...]] = {
     "smallnorb": tuple(
         Remote(_NORB_URL + Path(rel).name + ".gz", unpack="gunzip", relpath=rel)
@@ -81,7 +81,7 @@ REMOTES: dict[str, Remote] = {
     "scream": Remote("https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg"),
     "smallnorb": REMOTE_PARTS["smallnorb"][0],
     "cars3d": Remote("http://www.scottreed.info/files/nips2015-analogy-data.tar.gz", unpack="untar"),
-    # The reference's toy URL is dead; data.md §4.6 gives this bucket's toy file. The realistic
+    # The reference's toy URL is dead; docs/reference/data.md §4.6 gives this bucket's toy file. The realistic
     # and real names follow third-party loaders of the same bucket (unverified here; the real
     # variant is published as ``real.npz``). Override with --url if they moved.
     "mpi3d_toy": Remote(_MPI3D_URL + "mpi3d_toy.npz"),

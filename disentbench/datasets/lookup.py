@@ -1,4 +1,4 @@
-"""Row lookup for data sets whose stored order is not the factor order (data.md §4.1).
+"""Row lookup for data sets whose stored order is not the factor order (docs/reference/data.md §4.1).
 
 SmallNORB stores its images in the order of its distribution files, and our Cars3D cache stores
 them file by file; neither is the mixed-radix factor order (last factor fastest) that

@@ -1,16 +1,16 @@
-"""MPI3D (``mpi3d_toy``, ``mpi3d_realistic``, ``mpi3d_real``) from its npz (data.md §4.6).
+"""MPI3D (``mpi3d_toy``, ``mpi3d_realistic``, ``mpi3d_real``) from its npz (docs/reference/data.md §4.6).
 
 File: ``<variant>/<variant>.npz`` with one array ``images``, uint8 RGB ``(N, 64, 64, 3)`` in
 factor order (last factor fastest; also accepted already shaped ``(*grid, 64, 64, 3)``).
 Factors, all latent, no nuisance, no noise: object_color, object_shape, object_size (2),
 camera_height (3), background_color (3), first_dof (40), second_dof (40).
 
-The 4×4 vs 6×6 question (data.md §4.6; analyses.md §4): the reference hard-codes colour and
-shape sizes 4×4 for every variant (6×6 for ``mpi3d_real`` in one version), while the released
-files hold 6 colours × 6 shapes (1,036,800 images; the 4×4 grid has 460,800). Mapping a 6×6
-file with 4×4 place values would return the wrong image for almost every factor vector, so the
-grid is read from the file: 460,800 images -> [4, 4, 2, 3, 3, 40, 40], 1,036,800 ->
-[6, 6, 2, 3, 3, 40, 40], anything else is an error. ``provenance["grid"]`` records which.
+The 4×4 vs 6×6 question (docs/reference/data.md §4.6; docs/reference/analyses.md §4): the
+reference hard-codes colour and shape sizes 4×4 for toy and realistic, while the released files
+hold 6 colours × 6 shapes (1,036,800 images; the 4×4 grid has 460,800). Mapping a 6×6 file with
+4×4 place values would return the wrong image for almost every factor vector, so the grid is
+read from the file: 460,800 images -> [4, 4, 2, 3, 3, 40, 40], 1,036,800 -> [6, 6, 2, 3, 3, 40,
+40], anything else is an error. ``provenance["grid"]`` records which.
 
 Memory: the pixels stay uint8 (12.7 GB for 6×6) and are divided by 255 per batch (the reference
 divides at sampling time too). An ``images`` member stored uncompressed (``np.savez``) is
@@ -42,7 +42,7 @@ FACTOR_NAMES = (
     "first_dof",
     "second_dof",
 )
-#: The two grids the reference and the released files use (data.md §4.6).
+#: The two grids the reference and the released files use (docs/reference/data.md §4.6).
 GRIDS: tuple[tuple[int, ...], ...] = ((4, 4, 2, 3, 3, 40, 40), (6, 6, 2, 3, 3, 40, 40))
 VARIANTS = ("mpi3d_toy", "mpi3d_realistic", "mpi3d_real")
 _MEMBER = "images.npy"
@@ -190,7 +190,7 @@ class MPI3D(GroundTruthData):
             "source": "official",
             "path": str(self.path),
             "sha256": sums["sha256"],
-            # No official checksum is published for the MPI3D files (data.md §4.7).
+            # No official checksum is published for the MPI3D files (docs/reference/data.md §4.7).
             "checksum_pinned": False,
             "grid": list(self.sizes),
             "reduced": self.reduced,

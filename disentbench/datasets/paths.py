@@ -10,7 +10,7 @@ A missing file raises ``DataFileError`` naming the expected path and the ways to
 stand-in exists).
 
 Sources of several files: SmallNORB is six binary-matrix files in ``small_norb/`` (``parts``),
-Cars3D is a directory ``cars/`` of ``.mat`` files (``kind="dir"``); data.md §4.6 gives both
+Cars3D is a directory ``cars/`` of ``.mat`` files (``kind="dir"``); docs/reference/data.md §4.6 gives both
 layouts (the reference's, so an existing ``$DISENTANGLEMENT_LIB_DATA`` is reused).
 """
 
@@ -50,7 +50,7 @@ class SourceFile:
 
 _NORB = "small_norb/smallnorb-{}-{}.mat"
 _NORB_CHUNKS = ("5x46789x9x18x6x2x96x96-training", "5x01235x9x18x6x2x96x96-testing")
-#: SmallNORB's six files (data.md §4.6): dat/cat/info of the training then the testing chunk.
+#: SmallNORB's six files (docs/reference/data.md §4.6): dat/cat/info of the training then the testing chunk.
 SMALLNORB_FILES: tuple[str, ...] = tuple(
     _NORB.format(chunk, part) for chunk in _NORB_CHUNKS for part in ("dat", "cat", "info")
 )

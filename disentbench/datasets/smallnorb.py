@@ -1,4 +1,4 @@
-"""SmallNORB from its six binary-matrix files (data.md §4.6).
+"""SmallNORB from its six binary-matrix files (docs/reference/data.md §4.6).
 
 Files (``small_norb/`` under the data root, the reference's layout):
 ``smallnorb-5x46789x9x18x6x2x96x96-training-{dat,cat,info}.mat`` and
@@ -16,7 +16,7 @@ rows concatenated (48,600 images). Features = [category (5), instance (10), elev
 azimuth/2 (18), lighting (6)]; ``instance`` is a nuisance factor, re-drawn at every sampling
 (``SplitDiscreteStateSpace``), so the latent factors are category, elevation, azimuth, lighting.
 The stored order is the files' order, not the factor order: a ``RowIndex`` built from the
-feature columns maps factor vectors to rows (data.md §4.1).
+feature columns maps factor vectors to rows (docs/reference/data.md §4.1).
 
 The reference reads the pixel bytes as **int8**, which makes PIL treat each image as a 32-bit
 integer image (mode ``I``, values 0..255 unchanged): its Lanczos resize then neither rounds to
@@ -140,7 +140,7 @@ def read_layout(path: Path, *, test_grid: tuple[int, ...] | None = None) -> dict
         if np.any(table[:, 2] % 2):
             raise DataFileError(f"{info}: azimuth values must be even (0, 2, …, 34)")
         chunk = np.column_stack([labels, table]).astype(np.int64)
-        chunk[:, 3] //= 2  # azimuth 0, 2, …, 34 -> index 0..17 (data.md §4.6)
+        chunk[:, 3] //= 2  # azimuth 0, 2, …, 34 -> index 0..17 (docs/reference/data.md §4.6)
         features.append(chunk)
         dats.append((dat, offset, n))
     columns = np.concatenate(features, axis=0)
@@ -221,7 +221,7 @@ class SmallNORB(GroundTruthData):
             "source": "official",
             "path": str(self.path.parent),
             "sha256": cache.manifest_sha256(self.files),
-            # No official checksum is published for the SmallNORB files (data.md §4.7).
+            # No official checksum is published for the SmallNORB files (docs/reference/data.md §4.7).
             "checksum_pinned": False,
             "reduced": self.reduced,
         }

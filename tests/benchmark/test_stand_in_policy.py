@@ -126,3 +126,12 @@ def test_run_study_checks_before_ray(tmp_path, no_ray):
     )
     with pytest.raises(UserError, match="study s cannot start"):
         run_study(load_study(path), tmp_path / "r", RunOptions(data_root=str(tmp_path / "none")))
+
+
+def test_mpi3d_challenge_study():
+    study = load_study(CONFIGS / "mpi3d_challenge.yaml")
+    specs = study.trials()
+    assert study.datasets == ("mpi3d_toy", "mpi3d_realistic", "mpi3d_real")
+    assert len(specs) == 3 * 6 * 6 * 5 and all(spec.model_num is None for spec in specs)
+    assert study.metrics == ("factor_vae", "dci", "mig", "sap", "irs") and study.representations == ("mean",)
+    assert study.stand_in == "refuse"
