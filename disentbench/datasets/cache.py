@@ -127,7 +127,11 @@ class NpyWriter:
         if block.dtype != self.dtype or block.shape[1:] != self.shape[1:]:
             raise ValueError(f"block {block.dtype} {block.shape} does not fit {self.dtype} {self.shape}")
         self._fh.write(np.ascontiguousarray(block).tobytes())
-        self.rows += block.shape[0]
+        before, self.rows = self.rows, self.rows + block.shape[0]
+        # Progress of a long build (a minute or more for SmallNORB, Cars3D, MPI3D): every tenth.
+        tenth = max(1, self.shape[0] // 10)
+        if self.rows // tenth > before // tenth and self.rows < self.shape[0]:
+            log.info("cache %s: %d of %d rows written", self._fh.name, self.rows, self.shape[0])
 
     def close(self) -> None:
         """Flush to disk; raises if fewer or more rows were written than the header says."""
