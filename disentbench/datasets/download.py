@@ -81,9 +81,9 @@ REMOTES: dict[str, Remote] = {
     "scream": Remote("https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg"),
     "smallnorb": REMOTE_PARTS["smallnorb"][0],
     "cars3d": Remote("http://www.scottreed.info/files/nips2015-analogy-data.tar.gz", unpack="untar"),
-    # The reference's toy URL is dead; docs/reference/data.md §4.6 gives this bucket's toy file. The realistic
-    # and real names follow third-party loaders of the same bucket (unverified here; the real
-    # variant is published as ``real.npz``). Override with --url if they moved.
+    # The reference's toy URL is dead; docs/reference/data.md §4.6 gives this bucket's toy file.
+    # The realistic and real names follow third-party loaders of the same bucket (unverified
+    # here; the real variant is published as ``real.npz``). Override with --url if they moved.
     "mpi3d_toy": Remote(_MPI3D_URL + "mpi3d_toy.npz"),
     "mpi3d_realistic": Remote(_MPI3D_URL + "mpi3d_realistic.npz"),
     "mpi3d_real": Remote(_MPI3D_URL + "real.npz"),

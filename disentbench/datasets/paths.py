@@ -50,7 +50,8 @@ class SourceFile:
 
 _NORB = "small_norb/smallnorb-{}-{}.mat"
 _NORB_CHUNKS = ("5x46789x9x18x6x2x96x96-training", "5x01235x9x18x6x2x96x96-testing")
-#: SmallNORB's six files (docs/reference/data.md §4.6): dat/cat/info of the training then the testing chunk.
+#: SmallNORB's six files (docs/reference/data.md §4.6): dat/cat/info of the training chunk, then
+#: of the testing chunk.
 SMALLNORB_FILES: tuple[str, ...] = tuple(
     _NORB.format(chunk, part) for chunk in _NORB_CHUNKS for part in ("dat", "cat", "info")
 )
