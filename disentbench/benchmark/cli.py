@@ -90,6 +90,23 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="on an autoscaling cluster, seconds to wait for a node that fits one trial (default 900)",
     )
+    parser.add_argument(
+        "--datasets",
+        type=_dataset_list,
+        help="run only these of the study's data sets (comma-separated); model numbers do not change",
+    )
+    parser.add_argument(
+        "--allow-stand-in",
+        action="store_true",
+        help="train on rendered offline stand-ins of missing official files even if the study refuses them",
+    )
+
+
+def _dataset_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected data-set names separated by commas")
+    return names
 
 
 _OPTION_FIELDS = (
@@ -104,9 +121,11 @@ _OPTION_FIELDS = (
     "max_trials",
     "keep_checkpoints",
     "resource_timeout",
+    "allow_stand_in",
+    "datasets",
 )
 #: Flags that only switch something on: absent means "as saved", never "off".
-_SWITCHES = ("retry_failed", "keep_checkpoints")
+_SWITCHES = ("retry_failed", "keep_checkpoints", "allow_stand_in")
 
 
 def _options(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> Any:
@@ -150,12 +169,13 @@ def _saved_options(results: Path) -> dict[str, Any]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from disentbench.benchmark.study import check_trial_count, load_study
+    from disentbench.benchmark.study import check_trial_count, load_study, select_datasets
     from disentbench.io import check_writable_dir
 
     study = load_study(args.study)
     options = _options(args)
     results = Path(args.results) if args.results else Path("results") / study.name
+    study = select_datasets(study, options.datasets)
     check_trial_count(study, options.max_trials)
     if args.dry_run:
         return _dry_run(study, results)
@@ -180,7 +200,10 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         raise UserError(
             f"{results}: no {STUDY_COPY}; expected a results directory written by `disentbench run`"
         )
-    return _execute(load_study(copy), results, _options(args, _saved_options(results)))
+    from disentbench.benchmark.study import select_datasets
+
+    options = _options(args, _saved_options(results))
+    return _execute(select_datasets(load_study(copy), options.datasets), results, options)
 
 
 def _execute(study: Any, results: Path, options: Any) -> int:

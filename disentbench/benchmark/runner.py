@@ -76,6 +76,10 @@ class RunOptions:
     max_trials: int | None = None
     keep_checkpoints: bool = False
     resource_timeout: float = DEFAULT_RESOURCE_TIMEOUT
+    #: ``--allow-stand-in``: train on rendered stand-ins even if the study refuses them.
+    allow_stand_in: bool = False
+    #: ``--datasets``: the subset of the study's data sets to run (applied by the CLI).
+    datasets: list[str] | None = None
 
 
 def check_options(options: RunOptions) -> None:
@@ -160,6 +164,7 @@ def tune_trainable(config: dict[str, Any]) -> None:
             resumed_from_step=resumed,
             on_progress=lambda line: tune.report({PROGRESS_KEY: line}),
             resumed_train_seconds=before,
+            allow_stand_in=bool(config.get("allow_stand_in", False)),
         )
         record["run_id"] = config["run_id"]
         record["node_id"] = ray.get_runtime_context().get_node_id()
@@ -324,7 +329,32 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
     return RecordWriter()
 
 
-def prepare_datasets(names: tuple[str, ...], data_root: str | None) -> None:
+def check_data(names: tuple[str, ...], data_root: str | None, allow_stand_in: bool, study_name: str) -> None:
+    """Refuse to start when data is missing or (under ``stand_in: refuse``) not official.
+
+    One ``UserError`` lists every problem, each naming the file, its expected path under the data
+    root and the download command; it runs on the driver before Ray starts.
+    """
+    from disentbench.datasets.availability import problems
+
+    found = [p for name in names for p in problems(name, data_root, allow_stand_in=allow_stand_in)]
+    if not found:
+        return
+    unique = list(dict.fromkeys(p.message for p in found))
+    lines = [f"study {study_name} cannot start: the data it needs is not available."]
+    lines += [f"  - {message}" for message in unique]
+    if any(p.stand_in_would_help for p in found):
+        lines.append(
+            "  The study refuses rendered stand-ins (data: {stand_in: refuse}); pass --allow-stand-in "
+            "to train on them anyway (records and reports label them as stand-ins)."
+        )
+    usable = [name for name in names if not any(p.dataset == name for p in found)]
+    if usable:
+        lines.append(f"  To run only the data sets that are available: --datasets {','.join(usable)}")
+    raise UserError("\n".join(lines))
+
+
+def prepare_datasets(names: tuple[str, ...], data_root: str | None, allow_stand_in: bool = True) -> None:
     """Prepare each data set on the driver's machine before trials start (embedded Ray).
 
     The one render of a missing data set then happens once, in the driver, with its log line in
@@ -333,7 +363,7 @@ def prepare_datasets(names: tuple[str, ...], data_root: str | None) -> None:
     """
     for name in names:
         try:
-            prepare_data(name, data_root)
+            prepare_data(name, data_root, allow_stand_in)
         except UserError as exc:
             log.warning("data set %s is not available (%s); its trials will fail", name, exc)
         except OSError as exc:  # a read-only or full data root: every trial of it would fail
@@ -396,6 +426,11 @@ def _run_locked(
     if not pending:
         _drop_finished_checkpoints(study, results, storage, options)
         return summarize(study, results)
+    allow_stand_in = options.allow_stand_in or study.stand_in == "allow"
+    data_root = options.data_root or os.environ.get("DISENTBENCH_DATA")
+    if not options.address:  # on a cluster the nodes' data roots are checked by each trial
+        pending_datasets = tuple(dict.fromkeys(spec.dataset for spec in pending))
+        check_data(pending_datasets, data_root, allow_stand_in, study.name)
 
     from ray import tune
 
@@ -406,10 +441,9 @@ def _run_locked(
         options.max_concurrent if options.max_concurrent is not None else resources.max_concurrent
     )
     max_failures = options.max_failures if options.max_failures is not None else resources.max_failures
-    data_root = options.data_root or os.environ.get("DISENTBENCH_DATA")
 
     if not options.address:  # before Ray starts, so a render's progress bar stays on the console
-        prepare_datasets(study.datasets, data_root)
+        prepare_datasets(study.datasets, data_root, allow_stand_in)
     started_ray = ray_session.start(options.address)
     try:
         check_cluster_fits(request, timeout=options.resource_timeout)
@@ -424,6 +458,7 @@ def _run_locked(
                 "spec": spec.to_dict(),
                 "storage": storage,
                 "data_root": data_root,
+                "allow_stand_in": allow_stand_in,
                 "num_threads": max(1, int(cpus)),
                 "run_id": run_id,
             }

@@ -27,6 +27,8 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
       seeds: reference                # evaluation-seed policy (metrics.evaluate ``seeds``)
       sklearn_semantics: modern
     resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2}
+    data: {stand_in: refuse}          # allow (default) | refuse: may a missing official file be
+                                      # replaced by the rendered offline stand-in?
 
 Ranges checked at load time, so no value that would fail inside a worker gets that far
 (docs/reliability.md): seeds fit in 32 bits (the reference draws them as ``uint32``),
@@ -79,7 +81,10 @@ MAX_SEED = 2**32 - 1
 #: ``run`` refuses a larger grid unless ``--max-trials`` raises the limit (the reference: 12,600).
 DEFAULT_MAX_TRIALS = 100_000
 
-_TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources")
+_TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources", "data")
+#: ``data.stand_in``: whether a study may train on rendered stand-ins of missing official files.
+STAND_IN_POLICIES: tuple[str, ...] = ("allow", "refuse")
+_DATA_KEYS = ("stand_in",)
 _TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches")
 _EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics")
 _RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures")
@@ -194,6 +199,7 @@ class Study:
     eval_seeds: str
     sklearn_semantics: str
     resources: Resources
+    stand_in: str = "allow"
 
     def trial_count(self) -> int:
         """How many trials the grid has, computed without building it."""
@@ -247,6 +253,22 @@ def check_trial_count(study: Study, max_trials: int | None = None) -> int:
             f"check 'seeds', 'methods' and 'datasets', or raise the limit with --max-trials {count}"
         )
     return count
+
+
+def select_datasets(study: Study, names: list[str] | tuple[str, ...] | None) -> Study:
+    """The study restricted to the data sets ``names`` (``--datasets``), in the study's order.
+
+    Model numbers do not change: they come from each data set's place in the reference list.
+    """
+    if not names:
+        return study
+    unknown = [name for name in names if name not in study.datasets]
+    if unknown:
+        raise UserError(
+            f"--datasets: {', '.join(unknown)} not in study {study.name}; its data sets: "
+            f"{', '.join(study.datasets)}"
+        )
+    return dataclasses.replace(study, datasets=tuple(d for d in study.datasets if d in names))
 
 
 def method_infos() -> dict[str, MethodInfo]:
@@ -454,6 +476,8 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         else check.integer("resources.max_concurrent", max_concurrent, 0),
         max_failures=check.integer("resources.max_failures", raw_resources.get("max_failures", 2), 0),
     )
+    data_policy = check.mapping("data", top.get("data"), _DATA_KEYS)
+    stand_in = check.choice("data.stand_in", data_policy.get("stand_in", "allow"), STAND_IN_POLICIES)
     return Study(
         name=name,
         path=path,
@@ -470,4 +494,5 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         eval_seeds=eval_seeds,
         sklearn_semantics=sklearn_semantics,
         resources=resources,
+        stand_in=stand_in,
     )

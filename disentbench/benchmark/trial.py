@@ -5,7 +5,8 @@ so the Ray runner (``runner.py``) can route checkpoints through Ray Tune and tes
 directly. What a trial does (issue 5 §2):
 
 1. ``datasets.prepare`` the data set once per node (rendering the offline stand-in if no file is
-   present); a node-local file lock keeps concurrent trials from rendering it twice.
+   present and the study allows stand-ins); a node-local file lock keeps concurrent trials from
+   rendering it twice.
 2. ``models.train`` with ``checkpoint_dir``: if the folder holds a checkpoint, training resumes.
 3. For each representation (mean, sampled) run ``metrics.evaluate`` with the study's preset,
    metric list, evaluation-seed policy and scikit-learn semantics.
@@ -58,12 +59,20 @@ def evaluation_seeds(spec: TrialSpec) -> str | int:
     return "reference" if spec.eval_seeds == "reference" else spec.seed
 
 
-def prepare_data(dataset: str, data_root: str | None) -> Any:
-    """The data set, prepared at most once per node (issue 5 §5, §6)."""
+def prepare_data(dataset: str, data_root: str | None, allow_stand_in: bool = True) -> Any:
+    """The data set, prepared at most once per node (issue 5 §5, §6).
+
+    ``allow_stand_in`` (the study's ``data.stand_in`` or ``--allow-stand-in``): render a missing
+    dSprites/Shapes3D file; without it only official files are used, and a missing or rendered
+    file raises ``DataFileError`` naming it (``datasets.availability``).
+    """
     from disentbench.datasets import prepare
+    from disentbench.datasets.availability import require_official
 
     with locked(Path(tempfile.gettempdir()) / f"disentbench-prepare-{dataset}.lock"):
-        return prepare(dataset, root=data_root, render_if_missing=True)
+        if not allow_stand_in:
+            require_official(dataset, data_root)
+        return prepare(dataset, root=data_root, render_if_missing=allow_stand_in)
 
 
 def run_trial(
@@ -76,6 +85,7 @@ def run_trial(
     resumed_from_step: int | None = None,
     on_progress: OnProgress | None = None,
     resumed_train_seconds: float | None = None,
+    allow_stand_in: bool = True,
 ) -> dict[str, Any]:
     """Train and evaluate one model; return its record (status ``completed`` or ``failed``).
 
@@ -93,7 +103,7 @@ def run_trial(
     record = new_record(spec.to_dict(), spec.trial_id, spec.model_num, spec.study)
     record["device"] = device_name(resolve_device("auto"))  # the device TrainConfig's "auto" picks
     record["resumed_from_step"] = resumed_from_step
-    data = prepare_data(spec.dataset, data_root)
+    data = prepare_data(spec.dataset, data_root, allow_stand_in)
     record["data"] = dict(data.provenance)
     record["timings"]["data_seconds"] = time.perf_counter() - start
 

@@ -98,15 +98,20 @@ def test_smoke_study_through_cli(ray_session, dsprites_root, tmp_path, capsys):
 
 def test_failures_are_recorded_and_the_study_continues(ray_session, dsprites_root, tmp_path, capsys):
     # beta = 1e300 overflows the loss at once (TrainingDiverged); scream_dsprites cannot load
-    # without the Scream image (the trial raises; Tune gives up after max_failures = 0).
+    # its damaged Scream image (the trial raises; Tune gives up after max_failures = 0). (A
+    # missing file would stop the run before it starts: test_stand_in_policy.py.)
     path = _study(
         tmp_path,
         "faults",
         datasets=["dsprites_full", "scream_dsprites"],
         methods={"beta_vae": [1, 1e300]},
     )
+    root = tmp_path / "data"
+    (root / "scream").mkdir(parents=True)
+    (root / "dsprites").symlink_to(dsprites_root / "dsprites")
+    (root / "scream" / "scream.jpg").write_bytes(b"not a jpeg")
     results = tmp_path / "results"
-    assert main(["run", str(path), "--results", str(results), "--data-root", str(dsprites_root)]) == 1
+    assert main(["run", str(path), "--results", str(results), "--data-root", str(root)]) == 1
     records = existing_records(results)
     assert len(records) == 4
     status = {(r["spec"]["dataset"], r["spec"]["strength"]): r for r in records.values()}

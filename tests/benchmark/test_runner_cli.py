@@ -17,14 +17,16 @@ def test_dry_run_lists_reference_grid(capsys):
         == 0
     )
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].startswith("9000 trials")
+    assert lines[-1].startswith("12600 trials")
     assert "preset paper, sklearn_semantics 2019," in lines[-1]  # the paper-era estimators by default
     rows = {line.split()[0]: line.split() for line in lines[1:-1]}
-    assert len(rows) == 9000
+    assert len(rows) == 12600
     assert rows["0"][1:5] == ["dsprites_full", "beta_vae", "beta=1", "0"]
     assert rows["300"][1:5] == ["dsprites_full", "factor_vae", "gamma=10", "0"]
     assert rows["1500"][1:5] == ["dsprites_full", "annealed_vae", "c_max=5", "0"]
     assert rows["1800"][1:5] == ["color_dsprites", "beta_vae", "beta=1", "0"]
+    assert rows["7200"][1:5] == ["smallnorb", "beta_vae", "beta=1", "0"]
+    assert rows["9000"][1:5] == ["cars3d", "beta_vae", "beta=1", "0"]
     assert rows["10800"][1:5] == ["shapes3d", "beta_vae", "beta=1", "0"]
     assert rows["12599"][1:5] == ["shapes3d", "annealed_vae", "c_max=100", "49"]
 

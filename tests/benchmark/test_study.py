@@ -36,7 +36,7 @@ def _with(**changes):
 def test_reference_study_grid_and_model_numbers():
     study = load_study(CONFIGS / "unsupervised_study_v1.yaml")
     specs = study.trials()
-    assert len(specs) == 5 * 6 * 6 * 50
+    assert len(specs) == 7 * 6 * 6 * 50 == 12_600
     by_num = {s.model_num: s for s in specs}
     assert len(by_num) == len(specs)
     first = by_num[0]
@@ -57,9 +57,16 @@ def test_reference_study_grid_and_model_numbers():
     assert (by_num[10800].dataset, by_num[10800].method, by_num[10800].seed) == ("shapes3d", "beta_vae", 0)
     last = by_num[12599]
     assert (last.dataset, last.method, last.strength, last.seed) == ("shapes3d", "annealed_vae", 100.0, 49)
-    # smallnorb and cars3d are not supported: their blocks are absent.
-    assert not any(7200 <= n < 10800 for n in by_num)
-    # Sweep order = numbering order within the supported data sets.
+    assert (by_num[7200].dataset, by_num[7200].method, by_num[7200].strength, by_num[7200].seed) == (
+        "smallnorb",
+        "beta_vae",
+        1.0,
+        0,
+    )
+    assert (by_num[9000].dataset, by_num[9000].method, by_num[9000].seed) == ("cars3d", "beta_vae", 0)
+    assert sorted(by_num) == list(range(12_600))
+    assert study.stand_in == "refuse"
+    # Sweep order = numbering order.
     assert [s.model_num for s in specs] == sorted(by_num)
     assert by_num[1000].params == {"lambda_d_factor": 1.0, "lambda_od": 5.0}  # dip_vae_ii (m=3), h=2
 
