@@ -42,10 +42,11 @@ log = logging.getLogger(__name__)
 RECORD_KEY = "disentbench_record"
 #: Result key carrying one line of a trial's progress (``trial.run_trial``'s ``on_progress``).
 PROGRESS_KEY = "disentbench_progress"
-#: The console shows at most one progress line this often (seconds), for the running trial that
-#: has gone longest without one, so a study's output stays short however slow its trials are;
-#: every line goes to the run's and the trial's log.
-CONSOLE_PROGRESS_SECONDS = 60.0
+#: The console shows one progress line (the latest news of the running trial that has gone
+#: longest without one) per interval: a tenth of the run's time so far, at least a minute and at
+#: most ten, so a study's output stays short however slow the machine; every line goes to the
+#: run's and the trial's log.
+CONSOLE_PROGRESS_SECONDS = (60.0, 600.0)
 #: Sub-folder of the results directory used as Ray's storage path unless ``--storage`` is given.
 STORAGE_DIR = "ray"
 
@@ -201,7 +202,7 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
             self.failed = 0
             self.last_progress: dict[str, float] = {}  # when each trial was last on the console
             self.unseen: dict[str, str] = {}  # each running trial's latest line not on the console
-            self.last_console = time.perf_counter()
+            self.last_console = self.run_started = time.perf_counter()
             self.recorded: set[str] = set()
 
         def _elapsed(self, trial_id: str) -> float:
@@ -228,7 +229,9 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
                 log.debug("%s %s %s", self._line(), trial_id, line, extra={"trial_id": trial_id})
                 self.unseen[trial_id] = line
                 now = time.perf_counter()
-                if now - self.last_console >= CONSOLE_PROGRESS_SECONDS:
+                shortest, longest = CONSOLE_PROGRESS_SECONDS
+                interval = min(max((now - self.run_started) / 10, shortest), longest)
+                if now - self.last_console >= interval:
                     chosen = min(self.unseen, key=lambda t: self.last_progress.get(t, 0.0))
                     self.last_progress[chosen] = self.last_console = now
                     log.info("%s %s %s", self._line(), chosen, self.unseen.pop(chosen))
