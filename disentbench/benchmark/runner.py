@@ -54,9 +54,11 @@ log = logging.getLogger(__name__)
 RECORD_KEY = "disentbench_record"
 #: Result key carrying one line of a trial's progress (``trial.run_trial``'s ``on_progress``).
 PROGRESS_KEY = "disentbench_progress"
-#: The console shows at most one progress line per trial this often (seconds); every line goes
-#: to the run's and the trial's log.
-CONSOLE_PROGRESS_SECONDS = 30.0
+#: The console shows one progress line (the latest news of the running trial that has gone
+#: longest without one) per interval: a tenth of the run's time so far, at least a minute and at
+#: most ten, so a study's output stays short however slow the machine; every line goes to the
+#: run's and the trial's log.
+CONSOLE_PROGRESS_SECONDS = (60.0, 600.0)
 #: Sub-folder of the results directory used as Ray's storage path unless ``--storage`` is given.
 STORAGE_DIR = "ray"
 
@@ -252,7 +254,9 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
             self.started: dict[str, float] = {}
             self.completed = 0
             self.failed = 0
-            self.last_progress: dict[str, float] = {}
+            self.last_progress: dict[str, float] = {}  # when each trial was last on the console
+            self.unseen: dict[str, str] = {}  # each running trial's latest line not on the console
+            self.last_console = self.run_started = time.perf_counter()
             self.recorded: set[str] = set()
 
         def _elapsed(self, trial_id: str) -> float:
@@ -273,15 +277,21 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
             if RECORD_KEY not in result:
                 if PROGRESS_KEY not in result:
                     return  # a checkpoint's report: its progress line follows
-                # Every line goes to the logs; the console gets one per trial per interval.
+                # Every line goes to the logs; the console gets one line per interval: the latest
+                # news of the trial that has waited longest for one.
+                line = result[PROGRESS_KEY]
+                log.debug("%s %s %s", self._line(), trial_id, line, extra={"trial_id": trial_id})
+                self.unseen[trial_id] = line
                 now = time.perf_counter()
-                shown = now - self.last_progress.get(trial_id, 0.0) >= CONSOLE_PROGRESS_SECONDS
-                if shown:
-                    self.last_progress[trial_id] = now
-                level = logging.INFO if shown else logging.DEBUG
-                extra = {"trial_id": trial_id}
-                log.log(level, "%s %s %s", self._line(), trial_id, result[PROGRESS_KEY], extra=extra)
+                shortest, longest = CONSOLE_PROGRESS_SECONDS
+                interval = min(max((now - self.run_started) / 10, shortest), longest)
+                if now - self.last_console >= interval:
+                    chosen = min(self.unseen, key=lambda t: self.last_progress.get(t, 0.0))
+                    self.last_progress[chosen] = self.last_console = now
+                    log.info("%s %s %s", self._line(), chosen, self.unseen.pop(chosen))
                 return
+            self.unseen.pop(trial_id, None)
+            self.last_progress.pop(trial_id, None)
             record = json.loads(result[RECORD_KEY])
             record["timings"]["driver_wall_seconds"] = self._elapsed(trial_id)
             write_record(results, record)
@@ -311,6 +321,7 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             trial_id = trial.config["trial"]["trial_id"]
+            self.unseen.pop(trial_id, None)
             if trial_id in self.recorded:  # it failed after sending its record: keep the record
                 log.warning(
                     "%s %s errored after its record: %s", self._line(), trial_id, _error_text(trial)[0]

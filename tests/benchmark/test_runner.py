@@ -25,6 +25,7 @@ import yaml
 
 from disentbench.benchmark.runner import RunOptions, run_study
 from disentbench.benchmark.study import load_study
+from disentbench.benchmark.trial import checkpoint_step
 from disentbench.cli import main
 from disentbench.results import load
 from disentbench.results.records import existing_records
@@ -205,11 +206,14 @@ def test_killed_worker_resumes_from_checkpoint(ray_session, dsprites_root, tmp_p
     results = tmp_path / "results"
     killed: list[int] = []
     killed_pid: list[int] = []
+    finished = threading.Event()
 
     def kill_after_first_checkpoint() -> None:
-        deadline = time.time() + 240
-        while time.time() < deadline and not killed:
+        # No deadline: under load the first checkpoint can take minutes; the run's end stops it.
+        while not finished.is_set() and not killed:
             for marker in (results / "ray").glob("*/*/checkpoint_*/disentbench_progress.json"):
+                if checkpoint_step(marker.parent) is None:
+                    continue  # Ray is still copying this checkpoint to storage
                 try:
                     info = json.loads(marker.read_text())
                 except ValueError:
@@ -223,8 +227,11 @@ def test_killed_worker_resumes_from_checkpoint(ray_session, dsprites_root, tmp_p
 
     watcher = threading.Thread(target=kill_after_first_checkpoint, daemon=True)
     watcher.start()
-    summary = run_study(load_study(path), results, RunOptions(data_root=str(dsprites_root)))
-    watcher.join(timeout=5)
+    try:
+        summary = run_study(load_study(path), results, RunOptions(data_root=str(dsprites_root)))
+    finally:
+        finished.set()
+    watcher.join(timeout=30)
     assert killed, "the watcher never saw a checkpoint"
     assert summary.exit_code == 0
     files = list((results / "records").glob("*.json"))
