@@ -11,7 +11,8 @@ directly. What a trial does (issue 5 §2):
    metric list, evaluation-seed policy and scikit-learn semantics.
 4. Return the record (``results.records``); the caller writes it.
 
-A ``TrainingDiverged`` becomes a failed record with the reason (retrying would diverge again);
+A ``TrainingDiverged`` or a broken method plugin (``PluginError``) becomes a failed record with
+the reason (retrying would fail again);
 any other exception propagates so that Ray Tune retries the trial from its last checkpoint.
 """
 
@@ -98,6 +99,7 @@ def run_trial(
     """Train and evaluate one model; return its record (status ``completed`` or ``failed``)."""
     from disentbench.metrics import evaluate
     from disentbench.models import TrainConfig, TrainingDiverged, train
+    from disentbench.models.plugins import PluginError
 
     start = time.perf_counter()
     record = new_record(spec.to_dict(), spec.trial_id, spec.model_num, spec.study)
@@ -107,27 +109,28 @@ def run_trial(
     record["data"] = dict(data.provenance)
     record["timings"]["data_seconds"] = time.perf_counter() - start
 
-    config = TrainConfig(
-        dataset=spec.dataset,
-        method=spec.method,
-        params=dict(spec.params),
-        seed=spec.seed,
-        steps=spec.steps,
-        batch_size=spec.batch_size,
-        eval_batches=spec.eval_batches,
-        checkpoint_every=spec.checkpoint_every,
-        num_threads=num_threads,
-    )
-    record["train_config"] = config.to_dict()
     t0 = time.perf_counter()
     try:
+        config = TrainConfig(
+            dataset=spec.dataset,
+            method=spec.method,
+            params=dict(spec.params),
+            seed=spec.seed,
+            steps=spec.steps,
+            batch_size=spec.batch_size,
+            eval_batches=spec.eval_batches,
+            checkpoint_every=spec.checkpoint_every,
+            num_threads=num_threads,
+        )
+        record["train_config"] = config.to_dict()
         model = train(config, data, checkpoint_dir=checkpoint_dir, on_checkpoint=on_checkpoint)
-    except TrainingDiverged as exc:
-        record["error"] = f"TrainingDiverged: {exc}"
+    except (TrainingDiverged, PluginError) as exc:
+        # Neither goes away on a retry: a broken method plugin fails the same way every time.
+        record["error"] = f"{type(exc).__name__}: {exc}"
         record["timings"].update(
             train_seconds=time.perf_counter() - t0, wall_seconds=time.perf_counter() - start
         )
-        log.warning("trial %s diverged: %s", spec.trial_id, exc)
+        log.warning("trial %s failed: %s", spec.trial_id, exc)
         return record
     record["timings"]["train_seconds"] = time.perf_counter() - t0
     record["train_results"] = dict(model.training_stats)

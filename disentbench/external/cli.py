@@ -50,7 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", metavar="LABEL", help="label of the model in tables (default: the file name)")
     p.add_argument("--results", type=Path, metavar="DIR", help="write a result record into this directory")
     p.add_argument("--study", default="external", help="study name in the record (default external)")
-    p.add_argument("--preset", default="paper", help="metric preset: paper (the study's sizes, default) or fast")
+    p.add_argument(
+        "--preset", default="paper", help="metric preset: paper (the study's sizes, default) or fast"
+    )
     p.add_argument(
         "--metrics",
         default=None,
