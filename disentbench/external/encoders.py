@@ -27,6 +27,7 @@ import importlib
 import inspect
 import json
 import threading
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,7 +108,11 @@ def load_torchscript(path: str | Path) -> LoadedEncoder:
         )
     extra = {METADATA_FILE: ""}
     try:
-        module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+        with warnings.catch_warnings():
+            # TorchScript is deprecated in recent PyTorch, but it is the format encoders are shared
+            # in (the NeurIPS 2019 challenge's), so loading one is not the user's mistake.
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit")
+            module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
     except Exception as exc:
         raise EncoderError(
             f"{path}: not a TorchScript file ({type(exc).__name__}: {_first_line(exc)}); expected a "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,9 @@ class ExportedEncoder(nn.Module):
 def export_encoder(model_dir: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, Any]:
     """Write the TorchScript file of the model in ``model_dir`` to ``out``; returns its metadata."""
     model = TrainedModel.load(model_dir, device="cpu")
-    module = torch.jit.script(ExportedEncoder(model.encoder).eval())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit")
+        module = torch.jit.script(ExportedEncoder(model.encoder).eval())
     metadata = {
         "format": "disentbench-exported-encoder",
         "version": 1,
@@ -56,5 +59,7 @@ def export_encoder(model_dir: str | os.PathLike[str], out: str | os.PathLike[str
         "signatures": {"forward": "mean representation", "gaussian_encoder": "(mean, logvar)"},
     }
     with atomic_path(Path(out)) as tmp:
-        torch.jit.save(module, str(tmp), _extra_files={METADATA_FILE: json.dumps(metadata, default=str)})
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit")
+            torch.jit.save(module, str(tmp), _extra_files={METADATA_FILE: json.dumps(metadata, default=str)})
     return metadata
