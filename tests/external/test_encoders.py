@@ -218,3 +218,15 @@ def test_onnx_encoder(tmp_path, observations):
     bad.write_bytes(b"not onnx")
     with pytest.raises(EncoderError, match=r"bad\.onnx: not a readable ONNX model"):
         load_encoder(str(bad))
+
+
+def test_seed_policies_and_labels():
+    from disentbench.errors import UserError
+    from disentbench.external.scoring import metric_seeds, slug
+
+    assert metric_seeds("challenge", ["mig", "irs"]) == {"mig": 0, "irs": 0}
+    assert set(metric_seeds("challenge", None).values()) == {0}
+    assert metric_seeds("reference", None) == "reference" and metric_seeds(3, None) == 3
+    assert slug("my model/v2") == "my-model-v2"
+    with pytest.raises(UserError, match="--name"):
+        slug("///")
