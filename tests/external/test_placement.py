@@ -75,3 +75,17 @@ def test_neurips2019_states_what_is_unverified_and_prefers_mpi3d():
     assert set(both.table["dataset"]) == {"mpi3d_toy"}
     assert "MPI3D data sets only (mpi3d_toy)" in leaderboard.to_markdown(both)
     assert leaderboard.build(_table(), preset="paper").notes == []
+
+
+def test_report_places_external_models_and_keeps_them_out_of_the_paper_analyses():
+    from disentbench.reports.html import run_analyses
+
+    sections = run_analyses(_table(), draws=10)
+    assert "mine: per score" in sections["placement"].tables
+    # The score agreement is over the five study models, not the external sixth.
+    agreement = sections["agreement"].tables
+    assert set(next(iter(agreement.values()))["n_models"]) == {5}
+    assert any("(5 models)" in caption for caption in agreement)
+    assert set(sections["drivers"].tables[next(iter(sections["drivers"].tables))]["n_methods"]) == {1}
+    without = run_analyses(_table()[lambda d: d["method"] != "external"], draws=10)
+    assert "placement" not in without  # no empty section when there is nothing to place
