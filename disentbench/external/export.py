@@ -2,7 +2,7 @@
 
 The file holds a scripted module whose ``forward(x)`` is the **mean** representation μ(x) and
 whose ``gaussian_encoder(x)`` returns ``(μ, log σ²)`` (the reference's TF-Hub module has the same
-two signatures, models.md §2.12), so the **sampled** representation μ + exp(ℓ/2)·ε can be drawn
+two signatures, docs/reference/models.md §2.12), so the **sampled** representation μ + exp(ℓ/2)·ε can be drawn
 from it with the same seeded noise as in process (``models.trained.sampled_representation``).
 Input: float32 ``(n, C, 64, 64)`` in [0, 1]. The model's config and training statistics travel
 inside the archive as ``disentbench.json``, so a score of the file can name its origin.

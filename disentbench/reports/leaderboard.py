@@ -13,9 +13,10 @@ DCI, MIG, SAP, IRS). Scores of a preset that the table lacks are left out and na
 ``Leaderboard.missing``.
 
 ``neurips2019`` follows the NeurIPS 2019 disentanglement challenge as far as it is documented
-(analyses.md §4): those five scores, per-score ranks, the mean rank; on the MPI3D data sets when
-the table holds any (the challenge's data), else on every data set. What is not verified about
-the challenge's own aggregation is stated in the output (:data:`NEURIPS2019_UNVERIFIED`).
+(docs/reference/analyses.md §4): those five scores, per-score ranks, the mean rank; on the MPI3D
+data sets when the table holds any (the challenge's data), else on every data set. What is not
+verified about the challenge's own aggregation is stated in the output
+(:data:`NEURIPS2019_UNVERIFIED`).
 
 Models scored outside a study (``disentbench evaluate --name LABEL``) are settings of their own
 (the ``label`` column joins the setting key); ``highlight=LABEL`` marks their rows.
@@ -34,7 +35,7 @@ from disentbench.reports import columns as C
 
 FORMATS = ("md", "csv", "html")
 
-#: What the ``neurips2019`` preset cannot confirm about the challenge (analyses.md §4).
+#: What the ``neurips2019`` preset cannot confirm about the challenge (docs/reference/analyses.md §4).
 NEURIPS2019_UNVERIFIED = (
     "Unverified: the challenge's rules say only that the final ranking was 'a mixture of several "
     "disentanglement metrics'; ranking by the mean of per-score ranks (ties averaged) is our reading, "
