@@ -20,7 +20,8 @@ from disentbench.errors import UserError
 #: Modules that add sub-commands, in the order their commands appear in ``--help``.
 COMMAND_MODULES = (
     "disentbench.datasets.cli",  # data render|download|info
-    "disentbench.models.cli",  # train, evaluate
+    "disentbench.models.cli",  # train
+    "disentbench.external.cli",  # evaluate, export-encoder
     "disentbench.benchmark.cli",  # run, resume, status, export
     "disentbench.reports.cli",  # report, leaderboard
     "disentbench.results.cli",  # import-reference

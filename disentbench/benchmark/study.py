@@ -18,6 +18,7 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
     methods:                          # name -> list of strengths, or "reference" (its 6 values)
       beta_vae: [1, 4]
       factor_vae: reference
+      mypkg.objectives:my_vae: {beta: [1, 4]}   # a plugin: {its swept parameter: strengths}
     seeds: 3                          # an int n (seeds 0..n-1) or a list of ints
     training: {steps: 300000, batch_size: 64, checkpoint_every: 10000, eval_batches: 1000}
     evaluation:
@@ -99,6 +100,8 @@ class MethodInfo:
     hyperparameter: str
     reference_grid: tuple[float, ...]
     fixed: Mapping[str, Any]
+    #: False for a plugin method (disentbench.models.plugins): no reference model number.
+    builtin: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,7 +162,8 @@ class TrialSpec:
         """Stable, readable id: ``<dataset>.<method>.<strength>.s<seed>.<hash of identity>``."""
         blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(blob.encode()).hexdigest()[:10]
-        return f"{self.dataset}.{self.method}.{self.strength:g}.s{self.seed}.{digest}"
+        method = self.method.replace(":", "-")  # a plugin reference package.module:attribute
+        return f"{self.dataset}.{method}.{self.strength:g}.s{self.seed}.{digest}"
 
     def to_dict(self) -> dict[str, Any]:
         """The full spec as plain data (the record's ``spec`` field)."""
@@ -200,6 +204,8 @@ class Study:
     sklearn_semantics: str
     resources: Resources
     stand_in: str = "allow"
+    #: The plugin methods the study names (after the built-ins in the sweep order).
+    plugins: tuple[MethodInfo, ...] = ()
 
     def trial_count(self) -> int:
         """How many trials the grid has, computed without building it."""
@@ -211,7 +217,7 @@ class Study:
 
     def iter_trials(self) -> Iterator[TrialSpec]:
         """The grid in the reference's sweep order: data set, method, strength, seed (lazily)."""
-        infos = method_infos()
+        infos = {**method_infos(), **{info.name: info for info in self.plugins}}
         for dataset in self.datasets:
             for method, strengths in self.methods:
                 info = infos[method]
@@ -289,6 +295,8 @@ def method_infos() -> dict[str, MethodInfo]:
 
 def model_number(dataset: str, method: MethodInfo, strength: float, seed: int) -> int | None:
     """The reference's model number (study.md §3.1), or None outside the reference grid."""
+    if not method.builtin:
+        return None
     if dataset not in REFERENCE_DATASETS or not 0 <= seed < STRENGTH_BLOCK:
         return None
     grid = [float(v) for v in method.reference_grid]
@@ -405,7 +413,13 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     if not isinstance(raw_methods, Mapping) or not raw_methods:
         raise check.fail("methods", f"expected a mapping of method name -> strengths, got {raw_methods!r}")
     methods = []
+    plugins = []
     for method, strengths in raw_methods.items():
+        if method not in infos:
+            from disentbench.benchmark.plugin_methods import study_method
+
+            infos[method], strengths = study_method(check, method, strengths, index=len(infos))
+            plugins.append(infos[method])
         check.choice(f"methods.{method}", method, list(infos))
         field = f"methods.{method}"
         if strengths == "reference":
@@ -495,4 +509,5 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         sklearn_semantics=sklearn_semantics,
         resources=resources,
         stand_in=stand_in,
+        plugins=tuple(plugins),
     )

@@ -12,7 +12,8 @@ directly. What a trial does (issue 5 §2):
    metric list, evaluation-seed policy and scikit-learn semantics.
 4. Return the record (``results.records``); the caller writes it.
 
-A ``TrainingDiverged`` becomes a failed record with the reason (retrying would diverge again);
+A ``TrainingDiverged`` or a broken method plugin (``PluginError``) becomes a failed record with
+the reason (retrying would fail again);
 any other exception propagates so that Ray Tune retries the trial from its last checkpoint.
 """
 
@@ -97,6 +98,7 @@ def run_trial(
     """
     from disentbench.metrics import evaluate
     from disentbench.models import TrainConfig, TrainingDiverged, train
+    from disentbench.models.plugins import PluginError
     from disentbench.models.trainer import device_name, resolve_device
 
     start = time.perf_counter()
@@ -107,38 +109,39 @@ def run_trial(
     record["data"] = dict(data.provenance)
     record["timings"]["data_seconds"] = time.perf_counter() - start
 
-    config = TrainConfig(
-        dataset=spec.dataset,
-        method=spec.method,
-        params=dict(spec.params),
-        seed=spec.seed,
-        steps=spec.steps,
-        batch_size=spec.batch_size,
-        eval_batches=spec.eval_batches,
-        checkpoint_every=spec.checkpoint_every,
-        num_threads=num_threads,
-    )
-    record["train_config"] = config.to_dict()
     say = on_progress or (lambda line: log.info("trial %s: %s", spec.trial_id, line))
-    iterations = config.num_iterations
-
-    def checkpointed(step: int, directory: str) -> None:
-        if on_checkpoint is not None:
-            on_checkpoint(step, directory)
-        line = f"training: iteration {step}/{iterations}"
-        if step == iterations and config.eval_batches:
-            line += f"; training-time scores over {config.eval_batches} batches"
-        say(line)
-
     t0 = time.perf_counter()
     try:
+        config = TrainConfig(
+            dataset=spec.dataset,
+            method=spec.method,
+            params=dict(spec.params),
+            seed=spec.seed,
+            steps=spec.steps,
+            batch_size=spec.batch_size,
+            eval_batches=spec.eval_batches,
+            checkpoint_every=spec.checkpoint_every,
+            num_threads=num_threads,
+        )
+        record["train_config"] = config.to_dict()
+        iterations = config.num_iterations
+
+        def checkpointed(step: int, directory: str) -> None:
+            if on_checkpoint is not None:
+                on_checkpoint(step, directory)
+            line = f"training: iteration {step}/{iterations}"
+            if step == iterations and config.eval_batches:
+                line += f"; training-time scores over {config.eval_batches} batches"
+            say(line)
+
         model = train(config, data, checkpoint_dir=checkpoint_dir, on_checkpoint=checkpointed)
-    except TrainingDiverged as exc:
-        record["error"] = f"TrainingDiverged: {exc}"
+    except (TrainingDiverged, PluginError) as exc:
+        # Neither goes away on a retry: a broken method plugin fails the same way every time.
+        record["error"] = f"{type(exc).__name__}: {exc}"
         record["timings"].update(
             train_seconds=time.perf_counter() - t0, wall_seconds=time.perf_counter() - start
         )
-        log.warning("trial %s diverged: %s", spec.trial_id, exc)
+        log.warning("trial %s failed: %s", spec.trial_id, exc)
         return record
     record["timings"].update(training_timings(time.perf_counter() - t0, resumed_train_seconds, spec.steps))
     record["train_results"] = resumed_train_results(model.training_stats, resumed_from_step, spec.batch_size)

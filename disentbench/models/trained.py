@@ -94,14 +94,7 @@ class TrainedModel:
             raise UserError(f"representation: expected one of {', '.join(REPRESENTATIONS)}, got {kind!r}")
         if kind == "mean":
             return lambda observations: self.encode(observations, batch_size)[0]
-        generator = torch.Generator().manual_seed(int(seed))
-
-        def sampled(observations: np.ndarray) -> np.ndarray:
-            mean, logvar = self.encode(observations, batch_size)
-            eps = torch.randn(mean.shape, generator=generator, dtype=torch.float32).numpy()
-            return (mean + np.exp(0.5 * logvar) * eps).astype(np.float32)
-
-        return sampled
+        return sampled_representation(lambda observations: self.encode(observations, batch_size), seed)
 
     @torch.no_grad()
     def decode(self, z: np.ndarray | torch.Tensor, *, probabilities: bool = False) -> np.ndarray:
@@ -180,6 +173,25 @@ class TrainedModel:
         if extra:
             raise DataFileError(f"{weights_path}: unexpected tensors {', '.join(extra[:5])}")
         return cls(config, encoder, decoder, stats).to(device)
+
+
+def sampled_representation(
+    gaussian_encoder: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], seed: int
+) -> RepresentationFunction:
+    """The ``sampled`` post-processing of a Gaussian encoder ``x → (μ, log σ²)``: μ + exp(ℓ/2)·ε.
+
+    ε comes from a CPU generator seeded with ``seed`` that advances across calls (fresh noise
+    each call, reproducible per seed); shared by saved models and exported encoders, so both
+    give the same sampled codes.
+    """
+    generator = torch.Generator().manual_seed(int(seed))
+
+    def sampled(observations: np.ndarray) -> np.ndarray:
+        mean, logvar = gaussian_encoder(observations)
+        eps = torch.randn(mean.shape, generator=generator, dtype=torch.float32).numpy()
+        return (mean + np.exp(0.5 * logvar) * eps).astype(np.float32)
+
+    return sampled
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -74,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("md", "csv", "html"), default="md", help="output format (default md)")
     p.add_argument("--representation", choices=("mean", "sampled"), default="mean")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "--highlight",
+        metavar="LABEL",
+        help="mark the rows of this model (its evaluate --name label, or a method) and show its "
+        "percentile and rank among the study's models per score",
+    )
     p.set_defaults(handler=_leaderboard)
 
 
@@ -104,10 +110,19 @@ def _leaderboard(args: argparse.Namespace) -> int:
     from disentbench.reports import leaderboard
 
     scores = [s.strip() for s in args.scores.split(",") if s.strip()] if args.scores else None
+    table = load_table(args.results)
     board = leaderboard.build(
-        load_table(args.results), preset=args.preset, scores=scores, representation=args.representation
+        table,
+        preset=args.preset,
+        scores=scores,
+        representation=args.representation,
+        highlight=args.highlight,
     )
     text = leaderboard.render(board, args.format)
+    if args.highlight is not None:
+        from disentbench.reports.placement import render_placement
+
+        text += render_placement(table, args.highlight, board.scores, args.representation, args.format)
     if board.missing:
         print("disentbench: not in the table, left out: " + ", ".join(board.missing), file=sys.stderr)
     if args.out:

@@ -11,6 +11,15 @@ many). This is the mean-rank (Borda-style) aggregation analyses.md §4 recommend
 Presets: ``paper`` (the paper's six scores) and ``neurips2019`` (the challenge's five: FactorVAE,
 DCI, MIG, SAP, IRS). Scores of a preset that the table lacks are left out and named in
 ``Leaderboard.missing``.
+
+``neurips2019`` follows the NeurIPS 2019 disentanglement challenge as far as it is documented
+(docs/reference/analyses.md §4): those five scores, per-score ranks, the mean rank; on the MPI3D
+data sets when the table holds any (the challenge's data), else on every data set. What is not
+verified about the challenge's own aggregation is stated in the output
+(:data:`NEURIPS2019_UNVERIFIED`).
+
+Models scored outside a study (``disentbench evaluate --name LABEL``) are settings of their own
+(the ``label`` column joins the setting key); ``highlight=LABEL`` marks their rows.
 """
 
 from __future__ import annotations
@@ -26,6 +35,17 @@ from disentbench.reports import columns as C
 
 FORMATS = ("md", "csv", "html")
 
+#: What the ``neurips2019`` preset cannot confirm about the challenge (docs/reference/analyses.md §4).
+NEURIPS2019_UNVERIFIED = (
+    "Unverified: the challenge's rules say only that the final ranking was 'a mixture of several "
+    "disentanglement metrics'; ranking by the mean of per-score ranks (ties averaged) is our reading, "
+    "not a confirmed rule. The challenge ranked single submitted models on a hidden MPI3D variant and "
+    "scored every metric with evaluation seed 0 (`evaluate --seeds challenge`); these rows are "
+    "settings (median over seeds) on the data sets below."
+)
+#: Data sets of the challenge (MPI3D variants), matched by name prefix.
+NEURIPS2019_DATASET_PREFIX = "mpi3d"
+
 
 @dataclass
 class Leaderboard:
@@ -36,6 +56,8 @@ class Leaderboard:
     preset: str | None
     representation: str
     missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    highlight: str | None = None
 
 
 def resolve_scores(preset: str | None, scores: Sequence[str] | None) -> list[str]:
@@ -55,11 +77,13 @@ def build(
     preset: str | None = "paper",
     scores: Sequence[str] | None = None,
     representation: str = "mean",
+    highlight: str | None = None,
 ) -> Leaderboard:
     """Rank the (data set, method, strength) settings of ``df`` (see the module docstring).
 
-    Raises ``UserError`` when none of the requested scores is in the table, or the table lacks
-    the setting columns.
+    ``highlight`` (a label or method name) adds a boolean ``highlight`` column marking its rows.
+    Raises ``UserError`` when none of the requested scores is in the table, the table lacks the
+    setting columns, or no model matches ``highlight``.
     """
     wanted = resolve_scores(preset, scores)
     need = [c for c in ("dataset", "method", "strength") if c not in df.columns]
@@ -68,6 +92,15 @@ def build(
             "the results table lacks the column(s) " + ", ".join(need) + " needed for a leaderboard"
         )
     rows = C.representation(df, representation)
+    notes: list[str] = []
+    if not scores and preset == "neurips2019":
+        rows, notes = _neurips2019_rows(rows)
+    if highlight is not None and not _matches(rows, highlight).any():
+        raise UserError(
+            f"--highlight {highlight!r}: no completed model with that label or method "
+            f"({representation} representation); labels in the table: "
+            + (", ".join(sorted(rows["label"].dropna().astype(str).unique())) if "label" in rows else "none")
+        )
     have = C.present(rows, wanted)
     missing = [s for s in wanted if s not in have]
     if not have:
@@ -78,17 +111,23 @@ def build(
     keys = ["dataset", "method", "hyperparameter", "strength"] if "hyperparameter" in rows.columns else [
         "dataset", "method", "strength"
     ]  # fmt: skip
+    if "label" in rows.columns and rows["label"].notna().any():
+        keys.insert(2, "label")
     values = pd.concat(
         [rows[keys].reset_index(drop=True), C.numeric(rows, have).reset_index(drop=True)], axis=1
     )
-    grouped = values.groupby(keys, sort=False, dropna=False)
+    # Group by a setting number: a key that is missing (an external model has no strength, a study
+    # model no label) would otherwise break the alignment of the per-group statistics.
+    values["_setting"] = values.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    grouped = values.groupby("_setting")
     q = grouped[have].quantile([0.25, 0.5, 0.75]).unstack()
-    stats = {"n_seeds": grouped.size()}
+    stats = {key: grouped[key].first() for key in keys}
+    stats["n_seeds"] = grouped.size()
     for score in have:
         name = C.label(score)
         stats[f"{name} median"] = q[(score, 0.5)]
         stats[f"{name} IQR"] = q[(score, 0.75)] - q[(score, 0.25)]
-    table = pd.DataFrame(stats).reset_index()
+    table = pd.DataFrame(stats).reset_index(drop=True)
     rank_cols = []
     for score in have:
         name = C.label(score)
@@ -106,8 +145,37 @@ def build(
         .drop(columns="_d")
         .reset_index(drop=True)
     )
+    if highlight is not None:
+        table["highlight"] = _matches(table, highlight).to_numpy()
     label = None if scores else (preset or "paper")
-    return Leaderboard(table, have, label, representation, missing)
+    return Leaderboard(table, have, label, representation, missing, notes, highlight)
+
+
+def _matches(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Rows whose label or method is ``name``."""
+    mask = pd.Series(False, index=frame.index)
+    for column in ("label", "method"):
+        if column in frame.columns:
+            mask |= frame[column].astype(str) == name
+    return mask
+
+
+def _neurips2019_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The challenge's data sets (MPI3D) when present, else every data set; with the notes to show."""
+    notes = [NEURIPS2019_UNVERIFIED]
+    names = C.datasets(rows)
+    mpi3d = [d for d in names if d.startswith(NEURIPS2019_DATASET_PREFIX)]
+    if mpi3d:
+        rows = rows[rows["dataset"].astype(str).isin(mpi3d)]
+        if len(mpi3d) < len(names):
+            notes.append("Ranked on the MPI3D data sets only (" + ", ".join(mpi3d) + "), as the challenge.")
+    else:
+        notes.append(
+            "The table holds no MPI3D data set (the challenge's data): ranked on "
+            + (", ".join(names) or "no data set")
+            + " instead."
+        )
+    return rows, notes
 
 
 def to_markdown(board: Leaderboard, digits: int = 3) -> str:
@@ -119,7 +187,7 @@ def to_markdown(board: Leaderboard, digits: int = 3) -> str:
         lines.append("| " + " | ".join(cols) + " |")
         lines.append("|" + "|".join("---" for _ in cols) + "|")
         for _, row in sub.iterrows():
-            lines.append("| " + " | ".join(_fmt(row[c], digits) for c in cols) + " |")
+            lines.append("| " + " | ".join(_cell(c, row[c], digits) for c in cols) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -134,6 +202,8 @@ def to_html(board: Leaderboard, digits: int = 3, standalone: bool = True) -> str
     parts = [f"<p>{escape(_heading(board))}</p>"]
     for dataset, sub in board.table.groupby("dataset", sort=False):
         parts.append(f"<h3>{escape(str(dataset))}</h3>")
+        if "highlight" in sub.columns:
+            sub = sub.assign(highlight=sub["highlight"].map(lambda v: "◀" if bool(v) else ""))
         parts.append(
             sub.drop(columns="dataset").to_html(
                 index=False, float_format=lambda v: f"{v:.{digits}f}", classes="table", border=0, na_rep="–"
@@ -176,7 +246,18 @@ def _heading(board: Leaderboard) -> str:
             + ", ".join(C.label(s) for s in board.missing)
             + "."
         )
+    if board.highlight is not None:
+        text += f" Rows of {board.highlight!r} are marked ◀."
+    for note in board.notes:
+        text += " " + note
     return text
+
+
+def _cell(column: str, value: object, digits: int) -> str:
+    """A Markdown cell; the highlight flag shows as a marker."""
+    if column == "highlight":
+        return "◀" if bool(value) else ""
+    return _fmt(value, digits)
 
 
 def _fmt(value: object, digits: int) -> str:

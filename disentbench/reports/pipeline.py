@@ -29,6 +29,7 @@ from disentbench.reports import (
     html,
     leaderboard,
     mean_vs_sampled,
+    placement,
     transfer,
     unsupervised_selection,
 )
@@ -38,16 +39,21 @@ from disentbench.reports.section import Section
 log = logging.getLogger(__name__)
 
 #: The analyses in report order: (module, extra keyword arguments of ``analyse``).
-ANALYSES = (agreement, mean_vs_sampled, drivers, unsupervised_selection, transfer, downstream)
+ANALYSES = (agreement, mean_vs_sampled, drivers, unsupervised_selection, transfer, downstream, placement)
 
 
 def run_analyses(df: pd.DataFrame, draws: int = 10_000) -> dict[str, Section]:
     """Run every analysis on ``df``; an analysis that fails on odd input reports that in its notes."""
     sections: dict[str, Section] = {}
+    # The paper's analyses describe the study's models; external models are only placed among them.
+    study = placement.study_rows(df)
     for module in ANALYSES:
+        if module is placement and not placement.external_labels(df):
+            continue
+        rows = df if module is placement else study
         start = time.perf_counter()
         try:
-            section = module.analyse(df, draws=draws) if module is transfer else module.analyse(df)
+            section = module.analyse(rows, draws=draws) if module is transfer else module.analyse(rows)
         except (KeyError, ValueError, TypeError) as exc:  # a malformed table must not sink the report
             log.exception("analysis %s failed", module.__name__)
             section = Section(key=module.__name__.rsplit(".", 1)[-1], title=module.TITLE, description="")

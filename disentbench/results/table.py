@@ -9,7 +9,9 @@ Reports read only this table (architecture.md). Columns, all flat:
 ``status``             ``completed`` or ``failed``
 ``error``              failure reason (failed trials), else missing
 ``dataset``            data-set name (``dsprites_full``, ``shapes3d``, ...)
-``method``             method name (``beta_vae``, ``factor_vae``, ...)
+``method``             method name (``beta_vae``, ``factor_vae``, ...; ``external`` for an encoder
+                       scored with ``evaluate --encoder``; a plugin's reference or entry name)
+``label``              name given to a model scored with ``evaluate`` (``--name``), else missing
 ``hyperparameter``     name of the swept parameter (``beta``, ``gamma``, ``lambda_od``, ``c_max``)
 ``strength``           its value (float)
 ``seed``               training seed
@@ -47,6 +49,7 @@ BASE_COLUMNS = (
     "error",
     "dataset",
     "method",
+    "label",
     "hyperparameter",
     "strength",
     "seed",
@@ -74,6 +77,7 @@ def rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "error": record.get("error"),
         "dataset": spec.get("dataset"),
         "method": spec.get("method"),
+        "label": spec.get("label"),
         "hyperparameter": spec.get("hyperparameter"),
         "strength": spec.get("strength"),
         "seed": spec.get("seed"),
