@@ -5,8 +5,8 @@ the number of models behind them, and a verdict: ``consistent`` or ``not consist
 claim, ``too few models`` when the evidence is too thin to conclude, or ``not computed`` when a
 needed column is missing. The checks are the qualitative pass criteria of analyses.md §3; the
 thresholds used (a "strong" |ρ| of 0.5, chance ± 5 percentage points, ...) are stated in the text.
-A verdict reached on rendered stand-ins of the paper's data sets says so
-(:attr:`Finding.verdict_text`): it compares the claim with data the paper never used.
+A verdict reached on rendered stand-ins of the paper's data sets says so (``Finding.caveat``): it
+compares the claim with data the paper never used.
 """
 
 from __future__ import annotations
@@ -40,13 +40,9 @@ class Finding:
     result: str
     verdict: str
     n_models: int
-    #: What limits the comparison with the paper (stand-in data), or empty.
+    #: What limits the comparison with the paper (stand-in data), or empty; the report shows it
+    #: in the verdict's cell.
     caveat: str = ""
-
-    @property
-    def verdict_text(self) -> str:
-        """The verdict with its caveat, as the report shows it."""
-        return f"{self.verdict} ({self.caveat})" if self.caveat else self.verdict
 
 
 def findings(sections: dict[str, Section], n_models: int, datasets: list[str] | None = None) -> list[Finding]:

@@ -30,7 +30,7 @@ td,th{padding:2px 6px;border-bottom:1px solid #e0e0e0;text-align:right;vertical-
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 table.findings td{text-align:left;max-width:50em}
 .verdict-consistent{color:#1a7f37;font-weight:bold}.verdict-not{color:#b35900;font-weight:bold}
-.verdict-too,.verdict-notc{color:#666;font-weight:bold}
+.verdict-too,.verdict-notc{color:#666;font-weight:bold}.caveat{color:#b35900;font-weight:normal}
 img{max-width:100%;border:1px solid #eee;margin:.3em 0}.note{color:#555}nav a{margin-right:1em}
 """
 
@@ -73,9 +73,9 @@ def _pooling_note(df: pd.DataFrame) -> str:
     if stand_ins:
         parts.append(
             "<b>Stand-in data.</b> " + ", ".join(f"<code>{escape(d)}</code>" for d in stand_ins)
-            + (" is" if len(stand_ins) == 1 else " are")
-            + " rendered look-alike(s) of the paper's data sets, not the official files: their "
-            "numbers say nothing about the paper's data, and the findings say so."
+            + (" is a rendered look-alike" if len(stand_ins) == 1 else " are rendered look-alikes")
+            + " of the paper's data sets, not the official files: their numbers say nothing about the "
+            "paper's data, and the findings say so."
         )  # fmt: skip
     if mixed:
         parts.append(
@@ -116,7 +116,9 @@ def _verdict_class(verdict: str) -> str:
 
 def _findings_html(items: list[findings.Finding]) -> str:
     rows = "".join(
-        f"<tr><td>{escape(f.claim)}</td><td class='{_verdict_class(f.verdict)}'>{escape(f.verdict_text)}</td>"
+        f"<tr><td>{escape(f.claim)}</td><td class='{_verdict_class(f.verdict)}'>{escape(f.verdict)}"
+        + (f"<br><span class='caveat'>({escape(f.caveat)})</span>" if f.caveat else "")
+        + "</td>"
         f"<td>{f.n_models:,}</td><td>{escape(f.paper)}</td><td>{escape(f.result)}</td></tr>"
         for f in items
     )
