@@ -34,6 +34,7 @@ from disentbench.benchmark.trial import PROGRESS_FILE, checkpoint_step, prepare_
 from disentbench.errors import UserError
 from disentbench.io import _json_default as json_default
 from disentbench.io import write_json_atomic
+from disentbench.results.ids import check_id
 from disentbench.results.records import existing_records, new_record, write_record
 
 log = logging.getLogger(__name__)
@@ -349,7 +350,7 @@ def run_study(
                 # mapped from one trial to the next (the per-trial overhead, benchmarks/).
                 reuse_actors=True,
                 trial_name_creator=lambda trial: trial.config["trial"]["trial_id"],
-                trial_dirname_creator=lambda trial: trial.config["trial"]["trial_id"],
+                trial_dirname_creator=lambda trial: check_id(trial.config["trial"]["trial_id"], "trial_id"),
             ),
             run_config=tune.RunConfig(
                 name=f"{study.name}-{run_id}",

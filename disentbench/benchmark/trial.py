@@ -27,6 +27,7 @@ from typing import Any
 
 from disentbench.benchmark.study import TrialSpec
 from disentbench.datasets.cache import locked
+from disentbench.results.ids import check_id
 from disentbench.results.records import new_record
 from disentbench.seeds import REFERENCE_POSTPROCESS_SEEDS, postprocess_seeds
 
@@ -54,7 +55,8 @@ def prepare_data(dataset: str, data_root: str | None) -> Any:
     """The data set, prepared at most once per node (issue 5 §5, §6)."""
     from disentbench.datasets import prepare
 
-    with locked(Path(tempfile.gettempdir()) / f"disentbench-prepare-{dataset}.lock"):
+    lock = Path(tempfile.gettempdir()) / f"disentbench-prepare-{check_id(dataset, 'dataset')}.lock"
+    with locked(lock):
         return prepare(dataset, root=data_root, render_if_missing=True)
 
 
