@@ -46,6 +46,7 @@ from disentbench.benchmark.workdirs import clean_stale_workdirs, make_trial_work
 from disentbench.errors import UserError
 from disentbench.io import _json_default as json_default
 from disentbench.io import check_writable_dir
+from disentbench.results.ids import check_id
 from disentbench.results.records import existing_records, new_record, records_dir, write_record
 
 log = logging.getLogger(__name__)
@@ -492,7 +493,7 @@ def _run_locked(
                 # mapped from one trial to the next (the per-trial overhead, benchmarks/).
                 reuse_actors=True,
                 trial_name_creator=lambda trial: trial.config["trial"]["trial_id"],
-                trial_dirname_creator=lambda trial: trial.config["trial"]["trial_id"],
+                trial_dirname_creator=lambda trial: check_id(trial.config["trial"]["trial_id"], "trial_id"),
             ),
             run_config=tune.RunConfig(
                 name=f"{study.name}-{run_id}",

@@ -29,6 +29,7 @@ from typing import Any
 
 from disentbench.benchmark.study import TrialSpec
 from disentbench.datasets.cache import locked
+from disentbench.results.ids import check_id
 from disentbench.results.records import new_record
 from disentbench.seeds import REFERENCE_POSTPROCESS_SEEDS, postprocess_seeds
 
@@ -70,7 +71,8 @@ def prepare_data(dataset: str, data_root: str | None, allow_stand_in: bool = Tru
     from disentbench.datasets import prepare
     from disentbench.datasets.availability import require_official
 
-    with locked(Path(tempfile.gettempdir()) / f"disentbench-prepare-{dataset}.lock"):
+    lock = Path(tempfile.gettempdir()) / f"disentbench-prepare-{check_id(dataset, 'dataset')}.lock"
+    with locked(lock):
         if not allow_stand_in:
             require_official(dataset, data_root)
         return prepare(dataset, root=data_root, render_if_missing=allow_stand_in)

@@ -5,6 +5,8 @@ the number of models behind them, and a verdict: ``consistent`` or ``not consist
 claim, ``too few models`` when the evidence is too thin to conclude, or ``not computed`` when a
 needed column is missing. The checks are the qualitative pass criteria of analyses.md §3; the
 thresholds used (a "strong" |ρ| of 0.5, chance ± 5 percentage points, ...) are stated in the text.
+A verdict reached on rendered stand-ins of the paper's data sets says so (``Finding.caveat``): it
+compares the claim with data the paper never used.
 """
 
 from __future__ import annotations
@@ -38,11 +40,18 @@ class Finding:
     result: str
     verdict: str
     n_models: int
+    #: What limits the comparison with the paper (stand-in data), or empty; the report shows it
+    #: in the verdict's cell.
+    caveat: str = ""
 
 
-def findings(sections: dict[str, Section], n_models: int) -> list[Finding]:
-    """One :class:`Finding` per claim (a)–(f), from the sections of the report."""
-    return [
+def findings(sections: dict[str, Section], n_models: int, datasets: list[str] | None = None) -> list[Finding]:
+    """One :class:`Finding` per claim (a)–(f), from the sections of the report.
+
+    ``datasets`` are the data-set labels of the analysed table (``columns.with_cohorts``); when
+    some are rendered stand-ins, every reached verdict says so.
+    """
+    items = [
         _agreement(sections.get("agreement")),
         _tc(sections.get("mean_vs_sampled")),
         _drivers(sections.get("drivers")),
@@ -50,6 +59,21 @@ def findings(sections: dict[str, Section], n_models: int) -> list[Finding]:
         _transfer(sections.get("transfer"), n_models),
         _downstream(sections.get("downstream")),
     ]
+    caveat = stand_in_caveat(datasets or [])
+    for item in items:
+        if caveat and item.verdict != NOT_COMPUTED:
+            item.caveat = caveat
+    return items
+
+
+def stand_in_caveat(datasets: list[str]) -> str:
+    """What a paper comparison on these data sets must say: nothing, or that it used stand-ins."""
+    stand_ins = [d for d in datasets if C.is_stand_in(d)]
+    if not stand_ins:
+        return ""
+    if len(stand_ins) == len(datasets):
+        return "on stand-in data, not the paper's data sets"
+    return "partly on stand-in data: " + ", ".join(stand_ins)
 
 
 def _agreement(section: Section | None) -> Finding:

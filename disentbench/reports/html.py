@@ -30,7 +30,7 @@ td,th{padding:2px 6px;border-bottom:1px solid #e0e0e0;text-align:right;vertical-
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 table.findings td{text-align:left;max-width:50em}
 .verdict-consistent{color:#1a7f37;font-weight:bold}.verdict-not{color:#b35900;font-weight:bold}
-.verdict-too,.verdict-notc{color:#666;font-weight:bold}
+.verdict-too,.verdict-notc{color:#666;font-weight:bold}.caveat{color:#b35900;font-weight:normal}
 img{max-width:100%;border:1px solid #eee;margin:.3em 0}.note{color:#555}nav a{margin-right:1em}
 """
 
@@ -45,7 +45,8 @@ def _overview(df: pd.DataFrame) -> str:
         facts.append(("status", ", ".join(f"{k}: {v:,}" for k, v in counts.items())))
     for col, name in (
         ("dataset", "data sets"), ("method", "methods"), ("representation", "representations"),
-        ("data_source", "data sources"), ("preset", "metric presets"), ("study", "studies"),
+        ("data_source", "data sources"), ("sklearn_semantics", "scikit-learn semantics"),
+        ("preset", "metric presets"), ("study", "studies"),
     ):  # fmt: skip
         if col in df.columns:
             counts = models[col].astype(str).value_counts(sort=False) if col != "representation" else (
@@ -58,7 +59,34 @@ def _overview(df: pd.DataFrame) -> str:
     if absent:
         facts.append(("paper scores missing", ", ".join(absent)))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in facts)
-    return f"<table>{rows}</table>"
+    return f"<table>{rows}</table>" + _pooling_note(df)
+
+
+def _pooling_note(df: pd.DataFrame) -> str:
+    """How the report keeps rows of different data sources and scikit-learn semantics apart."""
+    labels = C.datasets(df)
+    stand_ins = [d for d in labels if C.is_stand_in(d)]
+    mixed = "sklearn_semantics" in df.columns and df["sklearn_semantics"].nunique() > 1
+    if not stand_ins and not mixed:
+        return ""
+    parts = []
+    if stand_ins:
+        parts.append(
+            "<b>Stand-in data.</b> " + ", ".join(f"<code>{escape(d)}</code>" for d in stand_ins)
+            + (" is a rendered look-alike" if len(stand_ins) == 1 else " are rendered look-alikes")
+            + " of the paper's data sets, not the official files: their numbers say nothing about the "
+            "paper's data, and the findings say so."
+        )  # fmt: skip
+    if mixed:
+        parts.append(
+            "<b>Several scikit-learn semantics.</b> Scores computed with different scikit-learn "
+            "semantics are not comparable (logistic-regression based scores differ most), so each "
+            "data set appears once per semantics (<code>· sklearn …</code>) and is never pooled."
+        )
+    parts.append(
+        "Rows of different data sources or semantics are analysed as separate data sets, never pooled."
+    )
+    return "".join(f"<p class='note'>{p}</p>" for p in parts)
 
 
 def _table_html(frame: pd.DataFrame) -> str:
@@ -88,7 +116,9 @@ def _verdict_class(verdict: str) -> str:
 
 def _findings_html(items: list[findings.Finding]) -> str:
     rows = "".join(
-        f"<tr><td>{escape(f.claim)}</td><td class='{_verdict_class(f.verdict)}'>{escape(f.verdict)}</td>"
+        f"<tr><td>{escape(f.claim)}</td><td class='{_verdict_class(f.verdict)}'>{escape(f.verdict)}"
+        + (f"<br><span class='caveat'>({escape(f.caveat)})</span>" if f.caveat else "")
+        + "</td>"
         f"<td>{f.n_models:,}</td><td>{escape(f.paper)}</td><td>{escape(f.result)}</td></tr>"
         for f in items
     )

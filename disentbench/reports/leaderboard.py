@@ -8,6 +8,10 @@ ranks for ties. A setting without a score counts with the ranks it has (``n_scor
 many). This is the mean-rank (Borda-style) aggregation analyses.md §4 recommends; the NeurIPS
 2019 challenge's official aggregation rule is unverified there.
 
+Rows of different data sources or scikit-learn semantics are never pooled or ranked together:
+a "data set" here is a (data set, ``data_source``, ``sklearn_semantics``) cohort, both columns are
+in every row, and each cohort is its own table, titled e.g. ``shapes3d (stand-in) · sklearn 2019``.
+
 Presets: ``paper`` (the paper's six scores) and ``neurips2019`` (the challenge's five: FactorVAE,
 DCI, MIG, SAP, IRS). Scores of a preset that the table lacks are left out and named in
 ``Leaderboard.missing``.
@@ -108,11 +112,14 @@ def build(
             f"none of the leaderboard scores {wanted} is in the results table "
             f"({representation} representation, completed trials)"
         )
-    keys = ["dataset", "method", "hyperparameter", "strength"] if "hyperparameter" in rows.columns else [
-        "dataset", "method", "strength"
+    rows = rows.assign(data_source=C.data_sources(rows), sklearn_semantics=C.sklearn_semantics(rows))
+    cohort = ["dataset", "data_source", "sklearn_semantics"]
+    setting = ["method", "hyperparameter", "strength"] if "hyperparameter" in rows.columns else [
+        "method", "strength"
     ]  # fmt: skip
+    keys = cohort + setting
     if "label" in rows.columns and rows["label"].notna().any():
-        keys.insert(2, "label")
+        keys.insert(len(cohort) + 1, "label")
     values = pd.concat(
         [rows[keys].reset_index(drop=True), C.numeric(rows, have).reset_index(drop=True)], axis=1
     )
@@ -131,17 +138,17 @@ def build(
     rank_cols = []
     for score in have:
         name = C.label(score)
-        table[f"{name} rank"] = table.groupby("dataset", sort=False)[f"{name} median"].rank(
+        table[f"{name} rank"] = table.groupby(cohort, sort=False)[f"{name} median"].rank(
             ascending=False, method="average"
         )
         rank_cols.append(f"{name} rank")
     table["n_scores"] = table[rank_cols].notna().sum(axis=1)
     table["mean rank"] = table[rank_cols].mean(axis=1, skipna=True)
-    table["rank"] = table.groupby("dataset", sort=False)["mean rank"].rank(ascending=True, method="average")
+    table["rank"] = table.groupby(cohort, sort=False)["mean rank"].rank(ascending=True, method="average")
     order = {d: i for i, d in enumerate(C.datasets(rows))}
     table = (
         table.assign(_d=table["dataset"].map(order))
-        .sort_values(["_d", "rank", "method", "strength"], kind="stable")
+        .sort_values(["_d", "data_source", "sklearn_semantics", "rank", "method", "strength"], kind="stable")
         .drop(columns="_d")
         .reset_index(drop=True)
     )
@@ -181,8 +188,8 @@ def _neurips2019_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def to_markdown(board: Leaderboard, digits: int = 3) -> str:
     """The leaderboard as GitHub-flavoured Markdown, one table per data set."""
     lines = [_heading(board), ""]
-    for dataset, sub in board.table.groupby("dataset", sort=False):
-        lines += [f"## {dataset}", ""]
+    for title, sub in _cohorts(board):
+        lines += [f"## {title}", ""]
         cols = [c for c in sub.columns if c != "dataset"]
         lines.append("| " + " | ".join(cols) + " |")
         lines.append("|" + "|".join("---" for _ in cols) + "|")
@@ -200,8 +207,8 @@ def to_csv(board: Leaderboard) -> str:
 def to_html(board: Leaderboard, digits: int = 3, standalone: bool = True) -> str:
     """The leaderboard as HTML tables, one per data set; a full page when ``standalone``."""
     parts = [f"<p>{escape(_heading(board))}</p>"]
-    for dataset, sub in board.table.groupby("dataset", sort=False):
-        parts.append(f"<h3>{escape(str(dataset))}</h3>")
+    for title, sub in _cohorts(board):
+        parts.append(f"<h3>{escape(title)}</h3>")
         if "highlight" in sub.columns:
             sub = sub.assign(highlight=sub["highlight"].map(lambda v: "◀" if bool(v) else ""))
         parts.append(
@@ -231,13 +238,25 @@ def render(board: Leaderboard, fmt: str) -> str:
     raise UserError(f"unknown leaderboard format {fmt!r}; expected one of {list(FORMATS)}")
 
 
+def _cohorts(board: Leaderboard) -> list[tuple[str, pd.DataFrame]]:
+    """The leaderboard's tables, one per (data set, source, semantics), with their titles."""
+    groups = board.table.groupby(["dataset", "data_source", "sklearn_semantics"], sort=False)
+    sources = set(board.table["data_source"])
+    unknown = C.UNKNOWN in sources and len(sources) > 1
+    return [
+        (C.cohort_label(str(dataset), source, semantics, unknown), sub)
+        for (dataset, source, semantics), sub in groups
+    ]
+
+
 def _heading(board: Leaderboard) -> str:
     """One sentence saying what the ranking is over."""
     what = f"preset `{board.preset}`" if board.preset else "a custom score set"
     text = (
         f"Settings ranked within each data set by the mean of their per-score ranks ({what}: "
         f"{', '.join(C.label(s) for s in board.scores)}; {board.representation} representation; median "
-        "over seeds; rank 1 = best; ties get average ranks)."
+        "over seeds; rank 1 = best; ties get average ranks). Each (data set, data source, scikit-learn "
+        "semantics) is ranked on its own, never pooled."
     )
     if board.missing:
         total = len(board.scores) + len(board.missing)

@@ -43,7 +43,12 @@ ANALYSES = (agreement, mean_vs_sampled, drivers, unsupervised_selection, transfe
 
 
 def run_analyses(df: pd.DataFrame, draws: int = 10_000) -> dict[str, Section]:
-    """Run every analysis on ``df``; an analysis that fails on odd input reports that in its notes."""
+    """Run every analysis on ``df``; an analysis that fails on odd input reports that in its notes.
+
+    Each (data set, data source, scikit-learn semantics) is analysed as a data set of its own
+    (``columns.with_cohorts``), so no analysis pools rows of different sources or semantics.
+    """
+    df = C.with_cohorts(df)
     sections: dict[str, Section] = {}
     # The paper's analyses describe the study's models; external models are only placed among them.
     study = placement.study_rows(df)
@@ -137,6 +142,8 @@ def write_report(
     if df is None or len(df) == 0:
         raise UserError(f"the results table {source or ''} has no rows: nothing to report".replace("  ", " "))
     say = progress or log.info
+    boards = leaderboards(df)  # the leaderboard keeps data set, source and semantics as columns
+    df = C.with_cohorts(df)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     remove_previous_outputs(out)
@@ -145,8 +152,7 @@ def write_report(
     say("drawing figures")
     draw_figures(sections, out, jobs=jobs)
     n_models = count_models(df)
-    items = findings.findings(sections, n_models)
-    boards = leaderboards(df)
+    items = findings.findings(sections, n_models, C.datasets(C.completed(df)))
     for name, board in boards.items():
         if isinstance(board, leaderboard.Leaderboard):
             with atomic_path(out / f"leaderboard_{name}.csv") as tmp:

@@ -48,6 +48,8 @@ def synthetic_table(
     effects: Effects = Effects(),
     best_setting: tuple[str, int] | None = None,
     representations: tuple[str, ...] = ("mean", "sampled"),
+    data_source: str = "rendered",
+    sklearn_semantics: str = "modern",
     random_seed: int = 0,
 ) -> pd.DataFrame:
     """A results table on a (data set × method × strength × seed) grid with planted structure.
@@ -55,7 +57,8 @@ def synthetic_table(
     ``datasets`` is a count (the study's first ``n``) or names; ``methods`` takes the study's
     first ``n`` methods and ``strengths`` the first ``n`` values of each grid. With
     ``best_setting=(method, strength_index)`` that setting's quality is raised far above every
-    other on each data set. All draws come from ``numpy.random.default_rng(random_seed)``.
+    other on each data set. ``data_source`` and ``sklearn_semantics`` are what every row claims
+    (they change no value). All draws come from ``numpy.random.default_rng(random_seed)``.
     """
     rng = np.random.default_rng(random_seed)
     names = REFERENCE_DATASETS[:datasets] if isinstance(datasets, int) else tuple(datasets)
@@ -90,6 +93,7 @@ def synthetic_table(
                             quality=quality,
                             best=best,
                             representations=representations,
+                            provenance={"data_source": data_source, "sklearn_semantics": sklearn_semantics},
                         )
                     )
     return pd.DataFrame(rows)
@@ -113,6 +117,7 @@ def _model_rows(
     quality: float,
     best: bool,
     representations: tuple[str, ...],
+    provenance: dict[str, str],
 ) -> list[dict]:
     """The rows of one model: shared identity, training statistics and per-representation scores."""
     trial_id = (
@@ -140,7 +145,7 @@ def _model_rows(
         "hyperparameter": hp_name,
         "strength": strength,
         "seed": seed,
-        "data_source": "rendered",
+        **provenance,
         "preset": "paper",
         **train,
         "train_seconds": float(rng.uniform(50, 70)),
@@ -163,6 +168,7 @@ def _model_rows(
         row = {
             **base,
             "representation": kind,
+            "meta.sklearn_semantics": provenance["sklearn_semantics"],
             "beta_vae.train_accuracy": betavae,
             "beta_vae.eval_accuracy": betavae - abs(rng.normal(0.0, 0.002)),
             "factor_vae.train_accuracy": _squash(pair_a + 0.5, 0.5, 1.0),

@@ -18,6 +18,8 @@ Reports read only this table (architecture.md). Columns, all flat:
 ``steps``              training steps; ``batch_size`` the batch size
 ``representation``     ``mean`` or ``sampled``
 ``data_source``        ``official`` or ``rendered`` (where the pixels came from)
+``sklearn_semantics``  ``modern`` or ``2019``: the scikit-learn semantics the scores were computed
+                       with (the scores' ``meta.sklearn_semantics``, else the spec's)
 ``preset``             metric preset (``paper``, ``fast``, ...)
 ``device``             device the trial trained on
 ``train.<key>``        training-time statistics (``train.reconstruction_loss``, ``train.elbo``, ...;
@@ -57,6 +59,7 @@ BASE_COLUMNS = (
     "batch_size",
     "representation",
     "data_source",
+    "sklearn_semantics",
     "preset",
     "device",
     "train_seconds",
@@ -96,8 +99,9 @@ def rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     representations = list(spec.get("representations") or []) or list(scores)
     out = []
     for representation in representations:
-        row = dict(common, representation=representation)
+        row = dict(common, representation=representation, sklearn_semantics=spec.get("sklearn_semantics"))
         row.update(scores.get(representation) or {})
+        row["sklearn_semantics"] = row.get("meta.sklearn_semantics") or row["sklearn_semantics"]
         out.append(row)
     return out
 
