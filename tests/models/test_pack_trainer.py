@@ -209,3 +209,24 @@ def test_solo_divergence_still_raises():
     with pytest.raises(TrainingDiverged) as info:
         train(config, _NaNForMember(member=0, step=2, size=1))
     assert info.value.step == 2 and info.value.last_finite is not None
+
+
+def test_precision_is_applied_and_recorded():
+    """On a CPU ``tf32`` is ``fp32`` (TF32 is a CUDA mode); ``bf16`` autocasts the forward pass."""
+    def switches():
+        return (
+            torch.backends.cudnn.conv.fp32_precision,
+            torch.backends.cuda.matmul.fp32_precision,
+        )
+
+    before = switches()
+    runs = {}
+    for precision in ("fp32", "tf32", "bf16"):
+        config = _configs("beta_vae", 3, precision=precision)[0]
+        runs[precision] = _solo_losses(config)
+        assert runs[precision][1].training_stats["precision"] == precision
+        assert runs[precision][1].config.to_dict()["precision"] == precision
+    assert runs["tf32"][0] == runs["fp32"][0]
+    assert runs["bf16"][0] != runs["fp32"][0]
+    _assert_close(runs["bf16"][0], runs["fp32"][0], 1e-2)
+    assert switches() == before, "the global TF32 switches are restored after training"
