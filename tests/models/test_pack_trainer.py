@@ -213,6 +213,7 @@ def test_solo_divergence_still_raises():
 
 def test_precision_is_applied_and_recorded():
     """On a CPU ``tf32`` is ``fp32`` (TF32 is a CUDA mode); ``bf16`` autocasts the forward pass."""
+
     def switches():
         return (
             torch.backends.cudnn.conv.fp32_precision,
