@@ -363,7 +363,7 @@ def train_pack(
                 Path(checkpoint_dir) if checkpoint_dir is not None else None,
                 checkpoint_every or first.checkpoint_every,
                 on_checkpoint,
-                log_fn or _default_log(first.method, first.num_iterations),
+                log_fn or _default_log(first.method, first.num_iterations, len(configs)),
                 strategy,
                 data_on_device,
             )
@@ -499,9 +499,10 @@ def _member_result(
     return PackMemberResult(k, config, model, None, pack.elapsed, resumed_from)
 
 
-def _default_log(method: str, total: int) -> PackLogFunction:
+def _default_log(method: str, total: int, size: int) -> PackLogFunction:
     def log(step: int, index: int, values: dict[str, float]) -> None:
         shown = " ".join(f"{k}={v:.4g}" for k, v in values.items())
-        logger.info("%s[%d] iteration %d/%d %s", method, index, step, total, shown)
+        name = f"{method}[{index}]" if size > 1 else method
+        logger.info("%s iteration %d/%d %s", name, step, total, shown)
 
     return log
