@@ -31,8 +31,8 @@ def _study(tmp_path: Path, **resources) -> Path:
     return path
 
 
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-7)
+def _close(a: float, b: float, rel: float = 1e-4) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-7)
 
 
 @pytest.mark.slow
@@ -55,10 +55,12 @@ def test_packed_run_matches_unpacked(ray_session, dsprites_root, tmp_path):
         packs.setdefault(record["pack"]["id"], []).append(record["pack"]["index"])
         assert record["train_config"]["precision"] == "fp32"
         expected, got = solo_records[trial_id]["train_results"], record["train_results"]
-        for key in LOSS_KEYS:
-            assert _close(got[key], expected[key]), (trial_id, key, got[key], expected[key])
+        # Training losses within 1e-4 relative; the post-training scores (a pass over fresh
+        # batches with the final weights) within 1e-3, the trainer's own tolerances for packs.
         for key, value in expected["last_train_losses"].items():
             assert _close(got["last_train_losses"][key], value), (trial_id, key)
+        for key in LOSS_KEYS:
+            assert _close(got[key], expected[key], rel=1e-3), (trial_id, key, got[key], expected[key])
         assert 0.0 <= record["scores"]["mean"]["mig.discrete_mig"] <= 1.0
     # beta_vae: 4 models -> packs of 3 and 1; factor_vae: 2 models -> one pack of 2.
     assert sorted(sorted(v) for v in packs.values()) == [[0], [0, 1], [0, 1, 2]]
