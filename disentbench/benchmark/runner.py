@@ -45,7 +45,7 @@ from disentbench.benchmark.checkpoints import delete_checkpoints, persisted_chec
 from disentbench.benchmark.lock import results_lock
 from disentbench.benchmark.packs import Pack, group_into_packs
 from disentbench.benchmark.resources import DEFAULT_RESOURCE_TIMEOUT, TrialRequest, check_cluster_fits
-from disentbench.benchmark.study import Study, TrialSpec, check_trial_count
+from disentbench.benchmark.study import MAX_MODELS_PER_TRIAL, Study, TrialSpec, check_trial_count
 from disentbench.benchmark.trial import (
     PROGRESS_FILE,
     checkpoint_progress,
@@ -107,6 +107,10 @@ def check_options(options: RunOptions) -> None:
         value = getattr(options, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
             raise UserError(f"--{name.replace('_', '-')}: expected an integer ≥ {minimum}, got {value}")
+    if (options.models_per_trial or 0) > MAX_MODELS_PER_TRIAL:
+        raise UserError(
+            f"--models-per-trial: expected at most {MAX_MODELS_PER_TRIAL}, got {options.models_per_trial}"
+        )
     if options.storage:
         check_storage(options.storage)
 
