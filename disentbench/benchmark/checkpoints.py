@@ -13,7 +13,6 @@ unless the run was asked to keep them (``--keep-checkpoints``).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -76,37 +75,17 @@ def persisted_checkpoints(storage: str, trial_ids: set[str]) -> dict[str, list[s
 def verify_trainer_checkpoint(directory: str | os.PathLike[str]) -> str | None:
     """Why the trainer checkpoint folder ``directory`` cannot be resumed from, or None if it can.
 
-    Reads every file the trainer reads on resume (the ``latest.json`` pointer, the config, the
-    weights and the trainer state) completely, with the safe loaders, so a truncated or corrupted
-    file is found here, named, instead of failing inside the trainer.
+    The check is the trainer's own (``disentbench.models.checkpoints.check_checkpoint``): the
+    checkpoint ``latest.json`` points at must match its manifest (written last: every file's size
+    and SHA-256), so a truncated, edited or half-copied file is found here, named, instead of
+    failing inside the trainer.
     """
-    import torch
-    from safetensors.torch import load_file
+    from disentbench.models.checkpoints import CheckpointCorrupt, check_checkpoint
 
-    folder = Path(directory)
-    latest = folder / "latest.json"
     try:
-        pointer = json.loads(latest.read_text(encoding="utf-8"))
-        checkpoint = folder / str(pointer["checkpoint"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"{latest}: unreadable checkpoint pointer ({exc})"
-    if checkpoint.resolve().parent != folder.resolve():
-        return f"{latest}: points outside its folder ({pointer['checkpoint']!r})"
-    config = checkpoint / "config.json"
-    try:
-        json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return f"{config}: unreadable ({exc})"
-    weights = checkpoint / "weights.safetensors"
-    try:
-        load_file(str(weights))
-    except Exception as exc:  # safetensors raises its own error types for truncated files
-        return f"{weights}: unreadable ({type(exc).__name__}: {exc})"
-    state = checkpoint / "trainer_state.pt"
-    try:
-        torch.load(state, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError, EOFError, UnpicklingError, ...
-        return f"{state}: unreadable ({type(exc).__name__}: {exc})"
+        check_checkpoint(directory)
+    except CheckpointCorrupt as exc:
+        return str(exc)
     return None
 
 

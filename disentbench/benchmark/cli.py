@@ -81,6 +81,11 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         help=f"refuse a study with more trials than this (default {DEFAULT_MAX_TRIALS:,})",
     )
     parser.add_argument(
+        "--models-per-trial",
+        type=int,
+        help="train this many compatible models together in one Ray trial (default: the study's, 1)",
+    )
+    parser.add_argument(
         "--keep-checkpoints",
         action="store_true",
         help="keep the checkpoints of finished trials under the storage path (default: delete them)",
@@ -119,6 +124,7 @@ _OPTION_FIELDS = (
     "data_root",
     "retry_failed",
     "max_trials",
+    "models_per_trial",
     "keep_checkpoints",
     "resource_timeout",
     "allow_stand_in",
@@ -178,7 +184,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     study = select_datasets(study, options.datasets)
     check_trial_count(study, options.max_trials)
     if args.dry_run:
-        return _dry_run(study, results)
+        return _dry_run(study, results, options.models_per_trial or study.resources.models_per_trial)
     check_writable_dir(results, "results directory")
     copy = results / STUDY_COPY
     if not copy.exists() or copy.resolve() != Path(args.study).resolve():
@@ -226,21 +232,38 @@ def _execute(study: Any, results: Path, options: Any) -> int:
     return summary.exit_code
 
 
-def _dry_run(study: Any, results: Path) -> int:
+def _dry_run(study: Any, results: Path, models_per_trial: int = 1) -> int:
     from disentbench.results.records import existing_records
 
     specs = study.trials()
     records = existing_records(results)
-    print(f"{'model_num':>9}  {'dataset':<16} {'method':<13} {'hyperparameter':<22} {'seed':>4}  trial_id")
+    pending = [spec for spec in specs if spec.trial_id not in records]
+    pack_of: dict[str, str] = {}
+    packs = []
+    if models_per_trial > 1:
+        from disentbench.benchmark.runner import study_packs
+
+        packs = study_packs(pending, models_per_trial)
+        pack_of = {spec.trial_id: f"#{n}" for n, pack in enumerate(packs) for spec in pack.specs}
+    pack_column = f"{'pack':>5}  " if packs else ""
+    print(
+        f"{'model_num':>9}  {'dataset':<16} {'method':<13} {'hyperparameter':<22} {'seed':>4}  "
+        f"{pack_column}trial_id"
+    )
     for spec in specs:
         number = "-" if spec.model_num is None else str(spec.model_num)
         hyper = f"{spec.hyperparameter}={spec.strength:g}"
         mark = "  [recorded]" if spec.trial_id in records else ""
         columns = f"{number:>9}  {spec.dataset:<16} {spec.method:<13} {hyper:<22} {spec.seed:>4}"
-        print(f"{columns}  {spec.trial_id}{mark}")
-    done = sum(1 for spec in specs if spec.trial_id in records)
+        pack = f"{pack_of.get(spec.trial_id, '-'):>5}  " if packs else ""
+        print(f"{columns}  {pack}{spec.trial_id}{mark}")
+    for n, pack in enumerate(packs):
+        print(f"pack #{n}: {pack.size} models, {pack.pack_id}")
+    done = len(specs) - len(pending)
+    in_packs = f" in {len(packs)} packs of up to {models_per_trial} models" if packs else ""
     print(
-        f"{len(specs)} trials ({done} already recorded in {results}, {len(specs) - done} to run); "
+        f"{len(specs)} trials ({done} already recorded in {results}, {len(pending)} to run{in_packs}); "
+        f"training: precision {study.precision}; "
         f"evaluation: preset {study.preset}, sklearn_semantics {study.sklearn_semantics}, "
         f"representations {'+'.join(study.representations)}, seeds {study.eval_seeds}"
     )

@@ -14,6 +14,11 @@ Design:
   (``checkpoints.py``), falling back to older ones or to step 0.
 - Checkpoints of trials with a completed record are deleted at the end of the run unless
   ``keep_checkpoints``.
+- With ``models_per_trial`` K > 1 the pending trials are grouped into packs of compatible models
+  (``packs.py``); one Tune trial trains a pack as one computation (``trial.run_pack``) and sends
+  one record per model. A pack's id is derived from its members, so a resumed run, which
+  re-packs the models still without a record, resumes a pack's checkpoint only when the pack
+  came out the same; otherwise that pack starts at step 0.
 - The trial sends its finished record as its last result; the driver writes it into
   ``RESULTS/records`` (``RecordWriter``). Records therefore land in the results directory even
   when the trial ran on a node that cannot see the driver's disk, and a retried trial still
@@ -39,9 +44,17 @@ from typing import Any
 from disentbench.benchmark import ray_session
 from disentbench.benchmark.checkpoints import delete_checkpoints, persisted_checkpoints, restore_newest_good
 from disentbench.benchmark.lock import results_lock
+from disentbench.benchmark.packs import Pack, group_into_packs
 from disentbench.benchmark.resources import DEFAULT_RESOURCE_TIMEOUT, TrialRequest, check_cluster_fits
-from disentbench.benchmark.study import Study, TrialSpec, check_trial_count
-from disentbench.benchmark.trial import checkpoint_progress, prepare_data, run_trial, write_progress_marker
+from disentbench.benchmark.study import MAX_MODELS_PER_TRIAL, Study, TrialSpec, check_trial_count
+from disentbench.benchmark.trial import (
+    checkpoint_progress,
+    prepare_data,
+    run_pack,
+    run_trial,
+    train_config,
+    write_progress_marker,
+)
 from disentbench.benchmark.workdirs import clean_stale_workdirs, make_trial_workdir
 from disentbench.errors import UserError
 from disentbench.io import _json_default as json_default
@@ -51,8 +64,9 @@ from disentbench.results.records import existing_records, new_record, records_di
 
 log = logging.getLogger(__name__)
 
-#: Result key carrying the finished record (a JSON string, so Tune's loggers do not flatten it).
-RECORD_KEY = "disentbench_record"
+#: Result key carrying the finished records, one per model (a JSON list as a string, so Tune's
+#: loggers do not flatten it).
+RECORDS_KEY = "disentbench_records"
 #: Result key carrying one line of a trial's progress (``trial.run_trial``'s ``on_progress``).
 PROGRESS_KEY = "disentbench_progress"
 #: The console shows one progress line (the latest news of the running trial that has gone
@@ -77,6 +91,7 @@ class RunOptions:
     data_root: str | None = None
     retry_failed: bool = False
     max_trials: int | None = None
+    models_per_trial: int | None = None
     keep_checkpoints: bool = False
     resource_timeout: float = DEFAULT_RESOURCE_TIMEOUT
     #: ``--allow-stand-in``: train on rendered stand-ins even if the study refuses them.
@@ -96,10 +111,19 @@ def check_options(options: RunOptions) -> None:
         if not ok:
             relation = "> 0" if minimum is None else "≥ 0"
             raise UserError(f"--{name.replace('_', '-')}: expected a finite number {relation}, got {value}")
-    for name, minimum in (("max_concurrent", 0), ("max_failures", 0), ("max_trials", 1)):
+    for name, minimum in (
+        ("max_concurrent", 0),
+        ("max_failures", 0),
+        ("max_trials", 1),
+        ("models_per_trial", 1),
+    ):
         value = getattr(options, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
             raise UserError(f"--{name.replace('_', '-')}: expected an integer ≥ {minimum}, got {value}")
+    if (options.models_per_trial or 0) > MAX_MODELS_PER_TRIAL:
+        raise UserError(
+            f"--models-per-trial: expected at most {MAX_MODELS_PER_TRIAL}, got {options.models_per_trial}"
+        )
     if options.storage:
         check_storage(options.storage)
 
@@ -135,31 +159,33 @@ def pending_trials(
 
 
 def tune_trainable(config: dict[str, Any]) -> None:
-    """The Ray Tune function trainable: one trial, checkpoints and record reported to Tune."""
+    """The Ray Tune function trainable: one trial (one model, or one pack of models).
+
+    Checkpoints are reported to Tune as they are written; the finished records, one per model,
+    are sent as the last result.
+    """
     import ray
     from ray import tune
 
     config = config["trial"]
-    spec = TrialSpec.from_dict(config["spec"])
+    specs = [TrialSpec.from_dict(data) for data in config["specs"]]
+    trial_id = config["trial_id"]
     _log_to_stderr()
     clean_stale_workdirs()  # scratch folders of trials killed earlier on this node
     work = make_trial_workdir()
     try:
-        checkpoint, _ = restore_newest_good(
-            _checkpoint_candidates(config, spec.trial_id), work, spec.trial_id
-        )
+        checkpoint, _ = restore_newest_good(_checkpoint_candidates(config, trial_id), work, trial_id)
         resumed, before = checkpoint_progress(work) if checkpoint is not None else (None, None)
         if checkpoint is not None:
-            log.info("trial %s resumes from step %s (%s)", spec.trial_id, resumed, checkpoint.path)
+            log.info("trial %s resumes from step %s (%s)", trial_id, resumed, checkpoint.path)
         started = time.perf_counter()
 
         def on_checkpoint(step: int, directory: str) -> None:
             seconds = (before or 0.0) + time.perf_counter() - started
-            write_progress_marker(directory, step, spec.trial_id, train_seconds=seconds)
+            write_progress_marker(directory, step, trial_id, train_seconds=seconds)
             tune.report({"step": step}, checkpoint=tune.Checkpoint.from_directory(directory))
 
-        record = run_trial(
-            spec,
+        common = dict(
             checkpoint_dir=work,
             on_checkpoint=on_checkpoint,
             data_root=config.get("data_root"),
@@ -169,9 +195,14 @@ def tune_trainable(config: dict[str, Any]) -> None:
             resumed_train_seconds=before,
             allow_stand_in=bool(config.get("allow_stand_in", False)),
         )
-        record["run_id"] = config["run_id"]
-        record["node_id"] = ray.get_runtime_context().get_node_id()
-        tune.report({"step": spec.steps, RECORD_KEY: json.dumps(record, default=json_default)})
+        if config.get("pack"):
+            records = run_pack(specs, pack_id=trial_id, **common)
+        else:
+            records = [run_trial(specs[0], **common)]
+        node_id = ray.get_runtime_context().get_node_id()
+        for record in records:
+            record.update(run_id=config["run_id"], node_id=node_id)
+        tune.report({"step": specs[0].steps, RECORDS_KEY: json.dumps(records, default=json_default)})
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -246,8 +277,14 @@ def _error_text(trial: Any) -> tuple[str, str]:
     return error_reason(text)
 
 
-def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, total: int) -> Any:
-    """A Tune callback that writes records on the driver and logs progress."""
+def _make_record_writer(
+    results: str, members: dict[str, list[TrialSpec]], packed: set[str], run_id: str, total: int
+) -> Any:
+    """A Tune callback that writes records on the driver and logs progress.
+
+    ``members`` maps each Tune trial to the models it trains (one, or a pack's); ``packed`` holds
+    the Tune trials that are packs (their records carry ``pack``). ``total`` counts models.
+    """
     from ray import tune
 
     class RecordWriter(tune.Callback):
@@ -258,7 +295,7 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
             self.last_progress: dict[str, float] = {}  # when each trial was last on the console
             self.unseen: dict[str, str] = {}  # each running trial's latest line not on the console
             self.last_console = self.run_started = time.perf_counter()
-            self.recorded: set[str] = set()
+            self.recorded: set[str] = set()  # model trial ids
 
         def _elapsed(self, trial_id: str) -> float:
             return time.perf_counter() - self.started.get(trial_id, time.perf_counter())
@@ -269,13 +306,43 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
         def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             trial_id = trial.config["trial"]["trial_id"]
             self.started.setdefault(trial_id, time.perf_counter())
-            log.info("%s start %s", self._line(), trial_id, extra={"trial_id": trial_id})
+            size = len(members[trial_id])
+            log.info(
+                "%s start %s%s",
+                self._line(),
+                trial_id,
+                f" ({size} models)" if trial_id in packed else "",
+                extra={"trial_id": trial_id},
+            )
+
+        def _write(self, record: dict[str, Any], trial_id: str) -> None:
+            record["timings"]["driver_wall_seconds"] = self._elapsed(trial_id)
+            write_record(results, record)
+            self.recorded.add(record["trial_id"])
+            if record["status"] == "completed":
+                self.completed += 1
+                log.info(
+                    "%s completed %s in %.1f s",
+                    self._line(),
+                    record["trial_id"],
+                    record["timings"]["wall_seconds"],
+                    extra={"trial_id": trial_id},
+                )
+            else:
+                self.failed += 1
+                log.warning(
+                    "%s FAILED %s: %s",
+                    self._line(),
+                    record["trial_id"],
+                    record["error"],
+                    extra={"trial_id": trial_id},
+                )
 
         def on_trial_result(
             self, iteration: int, trials: list, trial: Any, result: dict, **info: Any
         ) -> None:
             trial_id = trial.config["trial"]["trial_id"]
-            if RECORD_KEY not in result:
+            if RECORDS_KEY not in result:
                 if PROGRESS_KEY not in result:
                     return  # a checkpoint's report: its progress line follows
                 # Every line goes to the logs; the console gets one line per interval: the latest
@@ -293,24 +360,8 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
                 return
             self.unseen.pop(trial_id, None)
             self.last_progress.pop(trial_id, None)
-            record = json.loads(result[RECORD_KEY])
-            record["timings"]["driver_wall_seconds"] = self._elapsed(trial_id)
-            write_record(results, record)
-            self.recorded.add(trial_id)
-            if record["status"] == "completed":
-                self.completed += 1
-                log.info(
-                    "%s completed %s in %.1f s",
-                    self._line(),
-                    trial_id,
-                    record["timings"]["wall_seconds"],
-                    extra={"trial_id": trial_id},
-                )
-            else:
-                self.failed += 1
-                log.warning(
-                    "%s FAILED %s: %s", self._line(), trial_id, record["error"], extra={"trial_id": trial_id}
-                )
+            for record in json.loads(result[RECORDS_KEY]):
+                self._write(record, trial_id)
 
         def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             log.warning(
@@ -323,20 +374,22 @@ def _make_record_writer(results: str, specs: dict[str, TrialSpec], run_id: str, 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             trial_id = trial.config["trial"]["trial_id"]
             self.unseen.pop(trial_id, None)
-            if trial_id in self.recorded:  # it failed after sending its record: keep the record
+            missing = [spec for spec in members[trial_id] if spec.trial_id not in self.recorded]
+            if not missing:  # it failed after sending its records: keep them
                 log.warning(
-                    "%s %s errored after its record: %s", self._line(), trial_id, _error_text(trial)[0]
+                    "%s %s errored after its records: %s", self._line(), trial_id, _error_text(trial)[0]
                 )
                 return
-            spec = specs[trial_id]
-            record = new_record(spec.to_dict(), trial_id, spec.model_num, spec.study)
-            record["error"], record["error_detail"] = _error_text(trial)
-            record["run_id"] = run_id
-            record["device"] = record["host"] = None  # the driver does not know where it ran
-            record["timings"]["driver_wall_seconds"] = self._elapsed(trial_id)
-            write_record(results, record)
-            self.failed += 1
-            log.warning("%s FAILED %s: %s", self._line(), trial_id, record["error"])
+            error, detail = _error_text(trial)
+            for spec in missing:
+                record = new_record(spec.to_dict(), spec.trial_id, spec.model_num, spec.study)
+                record["error"], record["error_detail"] = error, detail
+                record["run_id"] = run_id
+                record["device"] = record["host"] = None  # the driver does not know where it ran
+                if trial_id in packed:
+                    index = members[trial_id].index(spec)
+                    record["pack"] = {"id": trial_id, "size": len(members[trial_id]), "index": index}
+                self._write(record, trial_id)
 
     return RecordWriter()
 
@@ -364,6 +417,13 @@ def check_data(names: tuple[str, ...], data_root: str | None, allow_stand_in: bo
     if usable:
         lines.append(f"  To run only the data sets that are available: --datasets {','.join(usable)}")
     raise UserError("\n".join(lines))
+
+
+def study_packs(specs: list[TrialSpec], models_per_trial: int) -> list[Pack]:
+    """``specs`` grouped into packs of compatible models (``disentbench.models.pack_key``)."""
+    from disentbench.models import pack_key
+
+    return group_into_packs(specs, models_per_trial, lambda spec: pack_key(train_config(spec, None)))
 
 
 def prepare_datasets(names: tuple[str, ...], data_root: str | None, allow_stand_in: bool = True) -> None:
@@ -453,6 +513,7 @@ def _run_locked(
         options.max_concurrent if options.max_concurrent is not None else resources.max_concurrent
     )
     max_failures = options.max_failures if options.max_failures is not None else resources.max_failures
+    models_per_trial = options.models_per_trial or resources.models_per_trial
 
     if not options.address:  # before Ray starts, so a render's progress bar stays on the console
         prepare_datasets(study.datasets, data_root, allow_stand_in)
@@ -460,26 +521,33 @@ def _run_locked(
     try:
         check_cluster_fits(request, timeout=options.resource_timeout)
         run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
-        specs = {spec.trial_id: spec for spec in pending}
-        resume = persisted_checkpoints(storage, set(specs))
+        if models_per_trial > 1:
+            packs = study_packs(pending, models_per_trial)
+            members = {pack.pack_id: list(pack.specs) for pack in packs}
+        else:
+            members = {spec.trial_id: [spec] for spec in pending}
+        packed = set(members) if models_per_trial > 1 else set()
+        resume = persisted_checkpoints(storage, set(members))
         if resume:
             log.info("%d trial(s) resume from checkpoints of an earlier run", len(resume))
         configs = [
             {
-                "trial_id": spec.trial_id,
-                "spec": spec.to_dict(),
+                "trial_id": trial_id,
+                "specs": [spec.to_dict() for spec in specs],
+                "pack": trial_id in packed,
                 "storage": storage,
                 "data_root": data_root,
                 "allow_stand_in": allow_stand_in,
                 "num_threads": max(1, int(cpus)),
                 "run_id": run_id,
             }
-            for spec in pending
+            for trial_id, specs in members.items()
         ]
         log.info(
-            "running %d trial(s) of study %s (%s cpu, %s gpu per trial); records -> %s",
+            "running %d model(s) of study %s in %d trial(s) (%s cpu, %s gpu per trial); records -> %s",
             len(pending),
             study.name,
+            len(configs),
             cpus,
             gpus,
             os.path.join(results, "records"),
@@ -501,7 +569,7 @@ def _run_locked(
                 failure_config=tune.FailureConfig(max_failures=max_failures),
                 # Two kept: when the newest is damaged (killed mid-copy) the older one resumes.
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-                callbacks=[_make_record_writer(results, specs, run_id, len(pending))],
+                callbacks=[_make_record_writer(results, members, packed, run_id, len(pending))],
                 verbose=0,
             ),
         )
@@ -509,20 +577,33 @@ def _run_locked(
     finally:
         if started_ray:
             ray_session.stop()
-    _drop_finished_checkpoints(study, results, storage, options)
+    _drop_finished_checkpoints(study, results, storage, options, packed={k: members[k] for k in packed})
     return summarize(study, results, ran=len(pending))
 
 
-def _drop_finished_checkpoints(study: Study, results: str, storage: str, options: RunOptions) -> None:
-    """Delete the persisted checkpoints of trials with a completed record (unless kept)."""
+def _drop_finished_checkpoints(
+    study: Study,
+    results: str,
+    storage: str,
+    options: RunOptions,
+    packed: dict[str, list[TrialSpec]] | None = None,
+) -> None:
+    """Delete the persisted checkpoints of trials with a completed record (unless kept).
+
+    A pack's checkpoints (``packed``: this run's packs) go once every member has a record.
+    """
     if options.keep_checkpoints:
         return
     records = existing_records(results)
+    finished_packs = {
+        pack_id for pack_id, specs in (packed or {}).items() if all(s.trial_id in records for s in specs)
+    }
     done = {
         spec.trial_id
         for spec in study.iter_trials()
         if records.get(spec.trial_id, {}).get("status") == "completed"
     }
+    done |= finished_packs
     deleted = delete_checkpoints(storage, done) if done else 0
     if deleted:
         log.info("deleted %d checkpoint(s) of finished trials (--keep-checkpoints keeps them)", deleted)

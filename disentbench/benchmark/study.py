@@ -20,14 +20,16 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
       factor_vae: reference
       mypkg.objectives:my_vae: {beta: [1, 4]}   # a plugin: {its swept parameter: strengths}
     seeds: 3                          # an int n (seeds 0..n-1) or a list of ints
-    training: {steps: 300000, batch_size: 64, checkpoint_every: 10000, eval_batches: 1000}
+    training: {steps: 300000, batch_size: 64, checkpoint_every: 10000, eval_batches: 1000,
+               precision: fp32}       # fp32 (the reference's) | tf32 | bf16
     evaluation:
       preset: paper                   # metric preset, passed to metrics.evaluate
       metrics: all                    # "all" or a list of metric names
       representations: [mean, sampled]
       seeds: reference                # evaluation-seed policy (metrics.evaluate ``seeds``)
       sklearn_semantics: modern
-    resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2}
+    resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2,
+                models_per_trial: 1}  # K > 1: one Ray trial trains K compatible models at once
     data: {stand_in: refuse}          # allow (default) | refuse: may a missing official file be
                                       # replaced by the rendered offline stand-in?
 
@@ -86,9 +88,11 @@ _TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", 
 #: ``data.stand_in``: whether a study may train on rendered stand-ins of missing official files.
 STAND_IN_POLICIES: tuple[str, ...] = ("allow", "refuse")
 _DATA_KEYS = ("stand_in",)
-_TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches")
+_TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches", "precision")
 _EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics")
-_RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures")
+_RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures", "models_per_trial")
+#: Most models one Ray trial may train together (``resources.models_per_trial``).
+MAX_MODELS_PER_TRIAL = 4096
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +116,7 @@ class Resources:
     gpus_per_trial: float = 0.0
     max_concurrent: int | None = None  # None or 0: no limit
     max_failures: int = 2
+    models_per_trial: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,6 +144,7 @@ class TrialSpec:
     eval_seeds: str
     sklearn_semantics: str
     model_num: int | None
+    precision: str = "fp32"
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the trial's result, as canonical JSON-able data."""
@@ -155,6 +161,9 @@ class TrialSpec:
             "representations": list(self.representations),
             "eval_seeds": self.eval_seeds,
             "sklearn_semantics": self.sklearn_semantics,
+            # Only a non-default precision enters the id, so fp32 trials keep the ids (and the
+            # records) they had before precision was a setting.
+            **({"precision": self.precision} if self.precision != "fp32" else {}),
         }
 
     @property
@@ -206,6 +215,7 @@ class Study:
     stand_in: str = "allow"
     #: The plugin methods the study names (after the built-ins in the sweep order).
     plugins: tuple[MethodInfo, ...] = ()
+    precision: str = "fp32"
 
     def trial_count(self) -> int:
         """How many trials the grid has, computed without building it."""
@@ -242,6 +252,7 @@ class Study:
                             eval_seeds=self.eval_seeds,
                             sklearn_semantics=self.sklearn_semantics,
                             model_num=model_number(dataset, info, strength, seed),
+                            precision=self.precision,
                         )
 
 
@@ -462,6 +473,10 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         MAX_STEPS,
     )
 
+    from disentbench.models.config import PRECISIONS
+
+    precision = check.choice("training.precision", training.get("precision", "fp32"), PRECISIONS)
+
     evaluation = check.mapping("evaluation", top.get("evaluation"), _EVALUATION_KEYS)
     preset = check.choice("evaluation.preset", evaluation.get("preset", "paper"), list(PRESETS))
     raw_metrics = evaluation.get("metrics", "all")
@@ -489,6 +504,9 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         if max_concurrent is None
         else check.integer("resources.max_concurrent", max_concurrent, 0),
         max_failures=check.integer("resources.max_failures", raw_resources.get("max_failures", 2), 0),
+        models_per_trial=check.integer(
+            "resources.models_per_trial", raw_resources.get("models_per_trial", 1), 1, MAX_MODELS_PER_TRIAL
+        ),
     )
     data_policy = check.mapping("data", top.get("data"), _DATA_KEYS)
     stand_in = check.choice("data.stand_in", data_policy.get("stand_in", "allow"), STAND_IN_POLICIES)
@@ -510,4 +528,5 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         resources=resources,
         stand_in=stand_in,
         plugins=tuple(plugins),
+        precision=precision,
     )

@@ -98,8 +98,7 @@ def run_trial(
     training time spent before the checkpoint it resumes from, so the record's ``train_seconds``
     is the model's whole training time and ``train_seconds_segment`` this run's part.
     """
-    from disentbench.metrics import evaluate
-    from disentbench.models import TrainConfig, TrainingDiverged, train
+    from disentbench.models import TrainingDiverged, train
     from disentbench.models.plugins import PluginError
     from disentbench.models.trainer import device_name, resolve_device
 
@@ -114,17 +113,7 @@ def run_trial(
     say = on_progress or (lambda line: log.info("trial %s: %s", spec.trial_id, line))
     t0 = time.perf_counter()
     try:
-        config = TrainConfig(
-            dataset=spec.dataset,
-            method=spec.method,
-            params=dict(spec.params),
-            seed=spec.seed,
-            steps=spec.steps,
-            batch_size=spec.batch_size,
-            eval_batches=spec.eval_batches,
-            checkpoint_every=spec.checkpoint_every,
-            num_threads=num_threads,
-        )
+        config = train_config(spec, num_threads)
         record["train_config"] = config.to_dict()
         iterations = config.num_iterations
 
@@ -149,9 +138,53 @@ def run_trial(
     record["train_results"] = resumed_train_results(model.training_stats, resumed_from_step, spec.batch_size)
 
     t1 = time.perf_counter()
+    record["scores"] = score_model(spec, model, data, n_jobs=num_threads or 1, say=say)
+    record["timings"]["eval_seconds"] = time.perf_counter() - t1
+    record["timings"]["wall_seconds"] = time.perf_counter() - start
+    record["status"] = "completed"
+    return record
+
+
+def train_config(spec: TrialSpec, num_threads: int | None) -> Any:
+    """The ``TrainConfig`` of a trial spec."""
+    from disentbench.models import TrainConfig
+
+    return TrainConfig(
+        dataset=spec.dataset,
+        method=spec.method,
+        params=dict(spec.params),
+        seed=spec.seed,
+        steps=spec.steps,
+        batch_size=spec.batch_size,
+        eval_batches=spec.eval_batches,
+        checkpoint_every=spec.checkpoint_every,
+        num_threads=num_threads,
+        precision=spec.precision,
+    )
+
+
+def score_model(
+    spec: TrialSpec,
+    model: Any,
+    data: Any,
+    *,
+    n_jobs: int = 1,
+    encode_batch: int = 64,
+    say: OnProgress | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Every score of one trained model, per representation (``metrics.evaluate``).
+
+    ``encode_batch`` is the encoder's batch size; the default 64 is the one a solo trial uses.
+    ``say`` receives progress lines (each score's start, encoded blocks and end).
+    """
+    from disentbench.metrics import evaluate
+
+    scores = {}
     for representation in spec.representations:
-        function = model.representation_function(representation, seed=postprocess_seed(spec, representation))
-        record["scores"][representation] = dict(
+        function = model.representation_function(
+            representation, seed=postprocess_seed(spec, representation), batch_size=encode_batch
+        )
+        scores[representation] = dict(
             evaluate(
                 data,
                 function,
@@ -160,14 +193,101 @@ def run_trial(
                 representation=representation,
                 seeds=evaluation_seeds(spec),
                 sklearn_semantics=spec.sklearn_semantics,
-                n_jobs=num_threads or 1,
-                progress=evaluation_progress(representation, say),
+                n_jobs=n_jobs,
+                progress=evaluation_progress(representation, say) if say is not None else None,
             )
         )
-    record["timings"]["eval_seconds"] = time.perf_counter() - t1
-    record["timings"]["wall_seconds"] = time.perf_counter() - start
-    record["status"] = "completed"
-    return record
+    return scores
+
+
+#: Encoder batch size when a pack's models are scored on an accelerator (one pass per batch).
+DEVICE_ENCODE_BATCH = 2048
+
+
+def run_pack(
+    specs: list[TrialSpec],
+    *,
+    pack_id: str,
+    checkpoint_dir: str,
+    on_checkpoint: OnCheckpoint | None = None,
+    data_root: str | None = None,
+    num_threads: int | None = None,
+    resumed_from_step: int | None = None,
+    resumed_train_seconds: float | None = None,
+    on_progress: OnProgress | None = None,
+    allow_stand_in: bool = True,
+) -> list[dict[str, Any]]:
+    """Train a pack of compatible models as one computation, then score each; one record per model.
+
+    Every record carries ``pack = {id, size, index}``. A member that diverged is recorded failed
+    with its reason while the others complete. Scoring runs the models in parallel on a thread
+    pool sized by ``num_threads`` (the trial's CPUs): the encoder passes run on the trial's device
+    (in batches of :data:`DEVICE_ENCODE_BATCH` on an accelerator) while scikit-learn fits of other
+    models proceed on the CPUs, so the device does not wait for the scoring of one model at a
+    time.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from disentbench.models import train_pack
+    from disentbench.models.trainer import device_name, resolve_device
+
+    say = on_progress or (lambda line: log.info("pack %s: %s", pack_id, line))
+    start = time.perf_counter()
+    data = prepare_data(specs[0].dataset, data_root, allow_stand_in)
+    data_seconds = time.perf_counter() - start
+    configs = [train_config(spec, num_threads) for spec in specs]
+    iterations = configs[0].num_iterations
+
+    def checkpointed(step: int, directory: str) -> None:
+        if on_checkpoint is not None:
+            on_checkpoint(step, directory)
+        say(f"training {len(specs)} models: iteration {step}/{iterations}")
+
+    t0 = time.perf_counter()
+    members = train_pack(
+        configs,
+        data,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every=specs[0].checkpoint_every,
+        on_checkpoint=checkpointed,
+    )
+    timings = training_timings(time.perf_counter() - t0, resumed_train_seconds, specs[0].steps)
+    device = device_name(resolve_device("auto"))
+    records = []
+    for member in members:
+        spec = specs[member.index]
+        record = new_record(spec.to_dict(), spec.trial_id, spec.model_num, spec.study)
+        record.update(device=device, resumed_from_step=resumed_from_step, data=dict(data.provenance))
+        record["pack"] = {"id": pack_id, "size": len(specs), "index": member.index}
+        record["train_config"] = member.config.to_dict()
+        # The pack trains as one computation: its time is shared by every member.
+        record["timings"].update(timings, data_seconds=data_seconds, train_seconds_shared_by=len(specs))
+        if member.failure is not None:
+            record["error"] = f"TrainingDiverged: {member.failure}"
+            log.warning("trial %s (pack %s) diverged: %s", spec.trial_id, pack_id, member.failure)
+        else:
+            stats = resumed_train_results(member.model.training_stats, resumed_from_step, spec.batch_size)
+            record["train_results"] = stats
+        records.append(record)
+
+    scored = [
+        (record, specs[m.index], m.model) for record, m in zip(records, members, strict=True) if m.model
+    ]
+    workers = max(1, min(len(scored), num_threads or 1))
+    encode_batch = 64 if device == "cpu" else DEVICE_ENCODE_BATCH
+
+    def score(item: tuple[dict[str, Any], TrialSpec, Any]) -> None:
+        record, spec, model = item
+        t1 = time.perf_counter()
+        record["scores"] = score_model(spec, model, data, encode_batch=encode_batch, say=say)
+        record["timings"]["eval_seconds"] = time.perf_counter() - t1
+        record["status"] = "completed"
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="disentbench-score") as pool:
+        list(pool.map(score, scored))
+    for record in records:
+        record["timings"]["wall_seconds"] = time.perf_counter() - start
+    return records
 
 
 def evaluation_progress(representation: str, say: OnProgress) -> Callable[[Any], None]:

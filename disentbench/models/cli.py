@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from disentbench.errors import UserError
+from disentbench.models.config import PRECISIONS
 from disentbench.models.methods import describe_methods, describe_plugins
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train FactorVAE for --steps iterations instead of the reference's ⌈(steps+1)/2⌉",
     )
     train.add_argument("--data-stream", choices=["batched", "per_observation"], default="batched")
+    train.add_argument(
+        "--precision",
+        choices=list(PRECISIONS),
+        default="fp32",
+        help="fp32 (default, the reference's: no TF32), tf32 or bf16 (autocast); recorded with the model",
+    )
     train.set_defaults(handler=_train)
 
 
@@ -114,6 +121,7 @@ def _train(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         factor_vae_reference_steps=args.factor_vae_reference_steps,
         data_stream=args.data_stream,
+        precision=args.precision,
     ).validate()
     data = _load_data(config.dataset, args.data_root, args.render_if_missing)
     checkpoint_dir = args.checkpoint_dir or args.out / "checkpoint"

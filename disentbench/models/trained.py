@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from disentbench.errors import DataFileError, UserError
-from disentbench.io import atomic_path, write_json_atomic
+from disentbench.io import write_json_atomic
+from disentbench.models.checkpoints import load_tensors, module_tensors, save_tensors
 from disentbench.models.config import TrainConfig
 from disentbench.models.networks import NUM_LATENTS, Decoder, Encoder
 from disentbench.seeds import REPRESENTATIONS
@@ -67,20 +67,28 @@ class TrainedModel:
         self.decoder.to(device)
         return self
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def encode(self, observations: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, logvar)`` of the encoder, float32 ``(n, 10)`` each, computed in batches."""
+        """``(mean, logvar)`` of the encoder, float32 ``(n, 10)`` each, computed in batches.
+
+        Batches run on the model's device; on an accelerator pass a large ``batch_size`` (e.g.
+        4096): the codes stay on the device until one copy back at the end, and host batches are
+        copied from pinned memory without blocking.
+        """
         x = self._check_observations(observations)
-        means, logvars = [], []
-        for start in range(0, x.shape[0], batch_size):
-            chunk = torch.from_numpy(x[start : start + batch_size]).to(self.device)
-            mean, logvar = self.encoder(chunk)
-            means.append(mean.float().cpu().numpy())
-            logvars.append(logvar.float().cpu().numpy())
-        if not means:
+        if x.shape[0] == 0:
             empty = np.zeros((0, self.encoder.num_latents), np.float32)
             return empty, empty.copy()
-        return np.concatenate(means), np.concatenate(logvars)
+        device = self.device
+        means, logvars = [], []
+        for start in range(0, x.shape[0], batch_size):
+            chunk = torch.from_numpy(x[start : start + batch_size])
+            if device.type == "cuda":
+                chunk = chunk.pin_memory().to(device, non_blocking=True)
+            mean, logvar = self.encoder(chunk)
+            means.append(mean.float())
+            logvars.append(logvar.float())
+        return torch.cat(means).cpu().numpy(), torch.cat(logvars).cpu().numpy()
 
     def representation_function(
         self, kind: str = "mean", seed: int = 0, batch_size: int = 64
@@ -119,13 +127,9 @@ class TrainedModel:
         """Write the model directory (each file atomically, ``model.json`` last) and return its path."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        tensors = {
-            f"{part}.{k}": v.detach().cpu().contiguous()
-            for part, module in (("encoder", self.encoder), ("decoder", self.decoder))
-            for k, v in module.state_dict().items()
-        }
-        with atomic_path(out / "weights.safetensors") as tmp:
-            save_file(tensors, str(tmp))
+        save_tensors(
+            out / "weights.safetensors", module_tensors({"encoder": self.encoder, "decoder": self.decoder})
+        )
         write_json_atomic(out / "config.json", self.config.to_dict())
         write_json_atomic(out / "training_stats.json", self.training_stats)
         write_json_atomic(
@@ -159,12 +163,7 @@ class TrainedModel:
             raise DataFileError(f"{root / 'config.json'}: {exc}") from None
         stats = _read_json(root / "training_stats.json")
         weights_path = root / "weights.safetensors"
-        if not weights_path.is_file():
-            raise DataFileError(f"{weights_path}: missing model weights")
-        try:
-            tensors = load_file(str(weights_path))
-        except Exception as exc:
-            raise DataFileError(f"{weights_path}: cannot read safetensors file ({exc})") from None
+        tensors = load_tensors(weights_path)
         encoder = Encoder(num_channels, num_latents)
         decoder = Decoder(num_channels, num_latents)
         _load_checked(encoder, tensors, "encoder.", weights_path)

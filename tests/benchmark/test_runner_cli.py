@@ -86,6 +86,8 @@ def test_zero_valued_flags_override_the_saved_and_study_values():
         (["--gpus-per-trial", "-1"], "--gpus-per-trial"),
         (["--max-concurrent", "-1"], "--max-concurrent"),
         (["--max-trials", "0"], "--max-trials"),
+        (["--models-per-trial", "0"], "--models-per-trial"),
+        (["--models-per-trial", "5000"], "--models-per-trial"),
     ],
 )
 def test_non_finite_or_negative_flags_exit_2(flags, named, tmp_path, capsys):

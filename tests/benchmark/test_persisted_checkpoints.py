@@ -92,6 +92,13 @@ def _damage(checkpoint: Path, name: str, keep: int) -> None:
     target.write_bytes(target.read_bytes()[:keep])
 
 
+def _flip_a_byte(checkpoint: Path, name: str) -> None:
+    (target,) = checkpoint.glob(f"ckpt-*/{name}")
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+
+
 def test_truncated_newest_checkpoint_falls_back_to_older(persisted, tmp_path, caplog):
     from disentbench.models import train
 
@@ -107,8 +114,8 @@ def test_truncated_newest_checkpoint_falls_back_to_older(persisted, tmp_path, ca
         chosen, rejected = restore_newest_good(_candidates(storage), work, "trial")
     assert chosen is not None and chosen.path.endswith("checkpoint_000000")
     assert len(rejected) == 2
-    assert "weights.safetensors: unreadable" in rejected[0] and "checkpoint_000002" in rejected[0]
-    assert "trainer_state.pt: unreadable" in rejected[1]
+    assert "checkpoint_000002" in rejected[0] and "weights.safetensors: has 100 bytes" in rejected[0]
+    assert "trainer_state.pt: has 10 bytes" in rejected[1]
     assert "skipping damaged checkpoint" in caplog.text and "resumes from the older checkpoint" in caplog.text
     assert verify_trainer_checkpoint(work) is None
     model = train(_config(), data, checkpoint_dir=work)
@@ -119,14 +126,16 @@ def test_no_intact_checkpoint_starts_at_step_zero(persisted, tmp_path, caplog):
     _, pristine = persisted
     storage = tmp_path / "storage"
     shutil.copytree(pristine, storage)
-    for checkpoint in (storage / "study-20260101-000000-000001" / "trial").iterdir():
-        _damage(checkpoint, "weights.safetensors", 0)
+    trial = storage / "study-20260101-000000-000001" / "trial"
+    _damage(trial / "checkpoint_000002", "weights.safetensors", 0)
+    _flip_a_byte(trial / "checkpoint_000001", "weights.safetensors")  # same size, other bytes
     (storage / "study-20260101-000000-000001" / "trial" / "checkpoint_000000" / "latest.json").write_text("{")
     work = tmp_path / "work"
     work.mkdir()
     with caplog.at_level(logging.WARNING, logger="disentbench.benchmark.checkpoints"):
         chosen, rejected = restore_newest_good(_candidates(storage), work, "trial")
     assert chosen is None and len(rejected) == 3
+    assert "checksum differs from the manifest" in rejected[1]
     assert "unreadable checkpoint pointer" in rejected[2]
     assert list(work.iterdir()) == []
     assert "training starts again at step 0" in caplog.text
