@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "disentbench.models.cli",  # train, evaluate
     "disentbench.benchmark.cli",  # run, resume, status, export
     "disentbench.reports.cli",  # report, leaderboard, import-reference
+    "disentbench.inspection.cli",  # inspect
 )
 
 
