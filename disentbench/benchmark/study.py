@@ -26,6 +26,7 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
       representations: [mean, sampled]
       seeds: reference                # evaluation-seed policy (metrics.evaluate ``seeds``)
       sklearn_semantics: modern
+      save_traversals: false          # store each model's traversal picture in its record
     resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2}
 """
 
@@ -63,7 +64,7 @@ EVAL_SEED_POLICIES: tuple[str, ...] = ("reference", "per_model")
 
 _TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources")
 _TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches")
-_EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics")
+_EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics", "save_traversals")
 _RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures")
 
 
@@ -113,6 +114,8 @@ class TrialSpec:
     eval_seeds: str
     sklearn_semantics: str
     model_num: int | None
+    #: Store the model's traversal picture in the record (disentbench.inspection.trial_outputs).
+    save_traversals: bool = False
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the trial's result, as canonical JSON-able data."""
@@ -176,6 +179,7 @@ class Study:
     eval_seeds: str
     sklearn_semantics: str
     resources: Resources
+    save_traversals: bool = False
 
     def trials(self) -> list[TrialSpec]:
         """The grid in the reference's sweep order: data set, method, strength, seed."""
@@ -206,6 +210,7 @@ class Study:
                                 eval_seeds=self.eval_seeds,
                                 sklearn_semantics=self.sklearn_semantics,
                                 model_num=model_number(dataset, info, strength, seed),
+                                save_traversals=self.save_traversals,
                             )
                         )
         return specs
@@ -307,6 +312,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
 def parse_study(data: Any, path: str = "<study>") -> Study:
     """Validate already-parsed YAML data into a :class:`Study` (see the module docstring)."""
     from disentbench import datasets as dataset_registry
+    from disentbench.inspection.trial_outputs import MODEL_METRICS
     from disentbench.metrics import METRIC_NAMES, PRESETS
     from disentbench.metrics.estimators import SKLEARN_SEMANTICS
 
@@ -370,7 +376,9 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     preset = check.choice("evaluation.preset", evaluation.get("preset", "paper"), list(PRESETS))
     raw_metrics = evaluation.get("metrics", "all")
     metrics = (
-        None if raw_metrics == "all" else check.string_list("evaluation.metrics", raw_metrics, METRIC_NAMES)
+        None
+        if raw_metrics == "all"
+        else check.string_list("evaluation.metrics", raw_metrics, METRIC_NAMES + MODEL_METRICS)
     )
     representations = check.string_list(
         "evaluation.representations",
@@ -381,6 +389,10 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     sklearn_semantics = check.choice(
         "evaluation.sklearn_semantics", evaluation.get("sklearn_semantics", "modern"), SKLEARN_SEMANTICS
     )
+
+    save_traversals = evaluation.get("save_traversals", False)
+    if not isinstance(save_traversals, bool):
+        raise check.fail("evaluation.save_traversals", f"expected true or false, got {save_traversals!r}")
 
     raw_resources = check.mapping("resources", top.get("resources"), _RESOURCE_KEYS)
     max_concurrent = raw_resources.get("max_concurrent")
@@ -408,4 +420,5 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         eval_seeds=eval_seeds,
         sklearn_semantics=sklearn_semantics,
         resources=resources,
+        save_traversals=save_traversals,
     )

@@ -96,6 +96,7 @@ def run_trial(
     resumed_from_step: int | None = None,
 ) -> dict[str, Any]:
     """Train and evaluate one model; return its record (status ``completed`` or ``failed``)."""
+    from disentbench.inspection import trial_outputs
     from disentbench.metrics import evaluate
     from disentbench.models import TrainConfig, TrainingDiverged, train
 
@@ -140,13 +141,22 @@ def run_trial(
                 data,
                 function,
                 preset=spec.preset,
-                metrics=list(spec.metrics) if spec.metrics is not None else None,
+                metrics=trial_outputs.representation_metrics(spec.metrics),
                 representation=representation,
                 seeds=evaluation_seeds(spec),
                 sklearn_semantics=spec.sklearn_semantics,
                 n_jobs=num_threads or 1,
             )
         )
+    # Model scores (controllability): one fixed seed for every model, like the metrics' seeds.
+    inspection_seed = 0 if spec.eval_seeds == "reference" else spec.seed
+    model_scores = trial_outputs.model_scores(
+        model, data, spec.metrics, seed=inspection_seed, data_root=data_root
+    )
+    for representation in spec.representations:
+        record["scores"][representation].update(model_scores)
+    if spec.save_traversals:
+        record[trial_outputs.IMAGES_KEY] = trial_outputs.traversal_images(model, data)
     record["timings"]["eval_seconds"] = time.perf_counter() - t1
     record["timings"]["wall_seconds"] = time.perf_counter() - start
     record["status"] = "completed"

@@ -32,6 +32,7 @@ from disentbench.reports import (
     leaderboard,
     mean_vs_sampled,
     transfer,
+    traversals,
     unsupervised_selection,
 )
 from disentbench.reports import columns as C
@@ -333,6 +334,7 @@ def _page(
         _findings_html(items),
     ]
     body += [_section_html(i, s) for i, s in enumerate(sections.values(), start=1)]
+    body.append(traversals.html_section(df, source))  # pictures saved by the trials, if any
     body.append(_leaderboard_html(boards))
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
