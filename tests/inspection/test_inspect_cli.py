@@ -98,3 +98,12 @@ def test_a_weak_classifier_gives_nan_controllability_with_a_warning(
     summary = json.loads((out / "inspection.json").read_text())
     assert summary["controllability"]["controllability.score"] is None  # NaN in strict JSON
     assert "below the trust threshold" in caplog.text
+
+
+def test_inspect_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["inspect", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--out", "--seed", "--lock", "--codes", "--classifier-steps", "--no-axes"):
+        assert option in out
