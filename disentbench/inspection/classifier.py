@@ -181,7 +181,7 @@ def load_classifier(weights: Path, description: Path) -> FactorClassifier:
         info = json.loads(description.read_text(encoding="utf-8"))
         net = FactorNet(int(info["num_channels"]), [int(s) for s in info["factor_sizes"]])
         tensors = load_file(str(weights))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:  # safetensors raises its own error type on a damaged file
         raise DataFileError(f"{weights}: unreadable factor classifier cache ({exc}); delete it") from None
     expected = net.state_dict()
     if set(tensors) != set(expected) or any(tensors[k].shape != v.shape for k, v in expected.items()):
