@@ -14,10 +14,10 @@ import pytest
 from _generators import QuantisedGenerator
 from scipy.stats import ortho_group
 
+from disentbench.cli import main
 from disentbench.inspection.axes import fit_axes, labelled_codes
 from disentbench.inspection.controllability import controllability
 from disentbench.inspection.trial_outputs import traversal_images
-from disentbench.reports.html import write_report
 from disentbench.reports.traversals import html_section
 from disentbench.results import load
 from disentbench.results.records import new_record, write_record
@@ -80,7 +80,7 @@ def test_report_without_pictures_says_how_to_get_them(results_dir):
 
 @pytest.mark.slow
 def test_html_report_embeds_the_traversals(results_dir, tmp_path):
-    path = write_report(load(results_dir), tmp_path / "report", source=str(results_dir), draws=50)
-    html = path.read_text()
+    assert main(["report", str(results_dir), "--out", str(tmp_path / "report"), "--draws", "50"]) == 0
+    html = (tmp_path / "report" / "report.html").read_text()
     assert "Traversals of the best, median and worst models" in html
     assert "best: β-VAE beta=1, seed 3 — MIG 0.400" in html
