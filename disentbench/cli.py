@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "disentbench.benchmark.cli",  # run, resume, status, export
     "disentbench.reports.cli",  # report, leaderboard
     "disentbench.results.cli",  # import-reference
+    "disentbench.inspection.cli",  # inspect
 )
 
 

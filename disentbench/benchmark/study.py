@@ -28,6 +28,7 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
       representations: [mean, sampled]
       seeds: reference                # evaluation-seed policy (metrics.evaluate ``seeds``)
       sklearn_semantics: modern
+      save_traversals: false          # store each model's traversal picture in its record
     resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2,
                 models_per_trial: 1}  # K > 1: one Ray trial trains K compatible models at once
     data: {stand_in: refuse}          # allow (default) | refuse: may a missing official file be
@@ -89,7 +90,7 @@ _TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", 
 STAND_IN_POLICIES: tuple[str, ...] = ("allow", "refuse")
 _DATA_KEYS = ("stand_in",)
 _TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches", "precision")
-_EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics")
+_EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics", "save_traversals")
 _RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures", "models_per_trial")
 #: Most models one Ray trial may train together (``resources.models_per_trial``).
 MAX_MODELS_PER_TRIAL = 4096
@@ -145,6 +146,8 @@ class TrialSpec:
     sklearn_semantics: str
     model_num: int | None
     precision: str = "fp32"
+    #: Store the model's traversal picture in the record (disentbench.inspection.trial_outputs).
+    save_traversals: bool = False
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the trial's result, as canonical JSON-able data."""
@@ -221,6 +224,8 @@ class Study:
         """How many trials the grid has, computed without building it."""
         return len(self.datasets) * sum(len(strengths) for _, strengths in self.methods) * len(self.seeds)
 
+    save_traversals: bool = False
+
     def trials(self) -> list[TrialSpec]:
         """The grid as a list (see :meth:`iter_trials`); callers check :func:`check_trial_count` first."""
         return list(self.iter_trials())
@@ -253,6 +258,7 @@ class Study:
                             sklearn_semantics=self.sklearn_semantics,
                             model_num=model_number(dataset, info, strength, seed),
                             precision=self.precision,
+                            save_traversals=self.save_traversals,
                         )
 
 
@@ -402,6 +408,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
 def parse_study(data: Any, path: str = "<study>") -> Study:
     """Validate already-parsed YAML data into a :class:`Study` (see the module docstring)."""
     from disentbench import datasets as dataset_registry
+    from disentbench.inspection.trial_outputs import MODEL_METRICS
     from disentbench.metrics import METRIC_NAMES, PRESETS
     from disentbench.metrics.estimators import SKLEARN_SEMANTICS
 
@@ -481,7 +488,9 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     preset = check.choice("evaluation.preset", evaluation.get("preset", "paper"), list(PRESETS))
     raw_metrics = evaluation.get("metrics", "all")
     metrics = (
-        None if raw_metrics == "all" else check.string_list("evaluation.metrics", raw_metrics, METRIC_NAMES)
+        None
+        if raw_metrics == "all"
+        else check.string_list("evaluation.metrics", raw_metrics, METRIC_NAMES + MODEL_METRICS)
     )
     representations = check.string_list(
         "evaluation.representations",
@@ -492,6 +501,10 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     sklearn_semantics = check.choice(
         "evaluation.sklearn_semantics", evaluation.get("sklearn_semantics", "modern"), SKLEARN_SEMANTICS
     )
+
+    save_traversals = evaluation.get("save_traversals", False)
+    if not isinstance(save_traversals, bool):
+        raise check.fail("evaluation.save_traversals", f"expected true or false, got {save_traversals!r}")
 
     raw_resources = check.mapping("resources", top.get("resources"), _RESOURCE_KEYS)
     max_concurrent = raw_resources.get("max_concurrent")
@@ -529,4 +542,5 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         stand_in=stand_in,
         plugins=tuple(plugins),
         precision=precision,
+        save_traversals=save_traversals,
     )

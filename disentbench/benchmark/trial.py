@@ -98,6 +98,7 @@ def run_trial(
     training time spent before the checkpoint it resumes from, so the record's ``train_seconds``
     is the model's whole training time and ``train_seconds_segment`` this run's part.
     """
+    from disentbench.inspection import trial_outputs
     from disentbench.models import TrainingDiverged, train
     from disentbench.models.plugins import PluginError
     from disentbench.models.trainer import device_name, resolve_device
@@ -138,7 +139,9 @@ def run_trial(
     record["train_results"] = resumed_train_results(model.training_stats, resumed_from_step, spec.batch_size)
 
     t1 = time.perf_counter()
-    record["scores"] = score_model(spec, model, data, n_jobs=num_threads or 1, say=say)
+    record["scores"] = score_model(spec, model, data, n_jobs=num_threads or 1, say=say, data_root=data_root)
+    if spec.save_traversals:
+        record[trial_outputs.IMAGES_KEY] = trial_outputs.traversal_images(model, data)
     record["timings"]["eval_seconds"] = time.perf_counter() - t1
     record["timings"]["wall_seconds"] = time.perf_counter() - start
     record["status"] = "completed"
@@ -171,12 +174,15 @@ def score_model(
     n_jobs: int = 1,
     encode_batch: int = 64,
     say: OnProgress | None = None,
+    data_root: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Every score of one trained model, per representation (``metrics.evaluate``).
 
     ``encode_batch`` is the encoder's batch size; the default 64 is the one a solo trial uses.
-    ``say`` receives progress lines (each score's start, encoded blocks and end).
+    ``say`` receives progress lines (each score's start, encoded blocks and end). Scores of the
+    model itself (``controllability``, docs/inspection.md) are added to every representation.
     """
+    from disentbench.inspection import trial_outputs
     from disentbench.metrics import evaluate
 
     scores = {}
@@ -189,7 +195,7 @@ def score_model(
                 data,
                 function,
                 preset=spec.preset,
-                metrics=list(spec.metrics) if spec.metrics is not None else None,
+                metrics=trial_outputs.representation_metrics(spec.metrics),
                 representation=representation,
                 seeds=evaluation_seeds(spec),
                 sklearn_semantics=spec.sklearn_semantics,
@@ -197,6 +203,13 @@ def score_model(
                 progress=evaluation_progress(representation, say) if say is not None else None,
             )
         )
+    # Model scores (controllability): one fixed seed for every model, like the metrics' seeds.
+    inspection_seed = 0 if spec.eval_seeds == "reference" else spec.seed
+    model_scores = trial_outputs.model_scores(
+        model, data, spec.metrics, seed=inspection_seed, data_root=data_root
+    )
+    for representation in spec.representations:
+        scores[representation].update(model_scores)
     return scores
 
 
@@ -228,6 +241,7 @@ def run_pack(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from disentbench.inspection import trial_outputs
     from disentbench.models import train_pack
     from disentbench.models.trainer import device_name, resolve_device
 
@@ -279,7 +293,11 @@ def run_pack(
     def score(item: tuple[dict[str, Any], TrialSpec, Any]) -> None:
         record, spec, model = item
         t1 = time.perf_counter()
-        record["scores"] = score_model(spec, model, data, encode_batch=encode_batch, say=say)
+        record["scores"] = score_model(
+            spec, model, data, encode_batch=encode_batch, say=say, data_root=data_root
+        )
+        if spec.save_traversals:
+            record[trial_outputs.IMAGES_KEY] = trial_outputs.traversal_images(model, data)
         record["timings"]["eval_seconds"] = time.perf_counter() - t1
         record["status"] = "completed"
 

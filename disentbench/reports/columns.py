@@ -35,6 +35,7 @@ EXTRA_SCORES: dict[str, str] = {
     "irs.IRS": "IRS",
     "dci.completeness": "DCI Completeness",
     "modularity_explicitness.explicitness_score_test": "Explicitness",
+    "controllability.score": "Controllability",  # disentbench.inspection.controllability
 }
 
 #: Every disentanglement score an analysis may use, label by column.

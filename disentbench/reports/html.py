@@ -16,7 +16,7 @@ import pandas as pd
 
 from disentbench import __version__
 from disentbench.reports import columns as C
-from disentbench.reports import findings, leaderboard
+from disentbench.reports import findings, leaderboard, traversals
 from disentbench.reports.section import Section
 
 #: Tables longer than this are folded into a ``<details>`` element.
@@ -184,6 +184,7 @@ def page(
         _findings_html(items),
     ]
     body += [_section_html(i, s) for i, s in enumerate(sections.values(), start=1)]
+    body.append(traversals.html_section(df, source))  # pictures saved by the trials, if any
     body.append(_leaderboard_html(boards, len(sections) + 1))
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
