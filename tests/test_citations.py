@@ -42,7 +42,8 @@ MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 HEADING = re.compile(r"^#{1,6}\s+(" + _NUM + r")[.\s]", re.MULTILINE)
 #: A citation of one of the project's own issues (an upstream GitHub issue names its repository).
 PROJECT_ISSUE = re.compile(
-    r"(?<!disentanglement_lib )(?<!dsprites-dataset )(?<!3d-shapes )(?<!disentangling-vae )\bissue (?:item )?\d+"
+    r"(?<!disentanglement_lib )(?<!dsprites-dataset )(?<!3d-shapes )(?<!disentangling-vae )"
+    r"\bissue (?:item )?\d+"
 )
 OUTSIDE = re.compile(r"\.\./shared|(?<![\w/.-])STYLE\.md")
 
