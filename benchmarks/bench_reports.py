@@ -1,6 +1,6 @@
 """Benchmark: HTML report and leaderboard for a study-sized (12,600-model) synthetic results table.
 
-Target (issue 6): the whole report in ≤ 60 s on 2 cores. Prints, per figure-process count, the
+Target (README.md): the whole report in ≤ 60 s on 2 cores. Prints, per figure-process count, the
 wall time of each phase (analyses, figures, HTML; leaderboard separately) with the CPU seconds of
 this process and its workers, the machine's load average before and after (the machine may be
 shared), and the ratio of the timings within this run.

@@ -1,4 +1,5 @@
-"""Training throughput of the six methods: disentbench's trainer vs a plain PyTorch loop (issue 4).
+"""Training throughput of the six methods: disentbench's trainer vs a plain PyTorch loop
+(docs/architecture.md).
 
 For each method, at batch 64, this measures steps/s and images/s of
 

@@ -1,7 +1,7 @@
 """The seeds of the evaluation step: one master seed → post-processing seeds → metric seeds.
 
 The reference's ``dlib_reproduce`` draws every evaluation seed from ``RandomState(master seed)``
-with ``randint(2**32)``, in this order (study.md §3.2):
+with ``randint(2**32)``, in this order (docs/reference/study.md §3.2):
 
 1. the post-processing seeds of the representations, ``mean`` then ``sampled`` (the ``sampled``
    one seeds the noise of the sampled representation; ``mean`` draws no noise);
@@ -25,7 +25,7 @@ import numpy as np
 #: The reference's post-processings, i.e. the representations scored, in draw order.
 REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
 
-#: The master seed of ``dlib_reproduce`` (study.md §3.2).
+#: The master seed of ``dlib_reproduce`` (docs/reference/study.md §3.2).
 REFERENCE_MASTER_SEED = 0
 
 

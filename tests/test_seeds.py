@@ -14,7 +14,7 @@ from disentbench.seeds import (
 
 
 def test_reference_postprocess_seeds_are_the_studys() -> None:
-    # dlib_reproduce: RandomState(0), first draw for mean, second for sampled (study.md §3.2).
+    # dlib_reproduce: RandomState(0), first draw for mean, second for sampled (docs/reference/study.md §3.2).
     assert dict(REFERENCE_POSTPROCESS_SEEDS) == {"mean": 2357136044, "sampled": 2546248239}
     assert REPRESENTATIONS == ("mean", "sampled")
 

@@ -1,4 +1,4 @@
-"""``disentbench run | resume | status | export`` (issue 5 §3, §4).
+"""``disentbench run | resume | status | export`` (docs/results.md).
 
 ``run`` keeps a copy of the study file and of its flags in the results directory, so
 ``disentbench resume RESULTS`` can continue an interrupted study with nothing else given.

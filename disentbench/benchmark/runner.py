@@ -1,4 +1,4 @@
-"""The Ray Tune runner: one grid of trial specs, records written by the driver (issue 5 §3, §6).
+"""The Ray Tune runner: one grid of trial specs, records written by the driver (docs/results.md).
 
 Design:
 - The grid is the study's trials minus those whose record already exists, so re-running a study

@@ -1,8 +1,8 @@
 """Study files: YAML -> a validated, typed :class:`Study` -> the grid of :class:`TrialSpec`.
 
-A study file is plain data (STYLE.md §5). Loading checks every field and fails with a
+A study file is plain data (docs/style.md §5). Loading checks every field and fails with a
 ``UserError`` naming the file, the field and the expected values before anything runs. The
-grid follows the reference's sweep order and model numbering (study.md §3.1)::
+grid follows the reference's sweep order and model numbering (docs/reference/study.md §3.1)::
 
     model_num = 1800·dataset + 300·method + 50·h + seed
 
@@ -57,7 +57,7 @@ from disentbench.errors import UserError
 from disentbench.io import load_yaml_strict
 from disentbench.seeds import REPRESENTATIONS
 
-#: The reference study's data-set order (study.md §3.1); the index is the model-number block.
+#: The reference study's data-set order (docs/reference/study.md §3.1); the index is the model-number block.
 REFERENCE_DATASETS: tuple[str, ...] = (
     "dsprites_full",
     "color_dsprites",
@@ -71,7 +71,8 @@ REFERENCE_DATASETS: tuple[str, ...] = (
 DATASET_BLOCK, METHOD_BLOCK, STRENGTH_BLOCK = 1800, 300, 50
 
 #: Evaluation-seed policies: ``reference`` = the fixed seeds of ``dlib_reproduce`` for every
-#: model (study.md §3.2); ``per_model`` = seeds derived from the model's seed (dlib_reproduce_jmlr).
+#: model (docs/reference/study.md §3.2); ``per_model`` = seeds derived from the model's seed
+#: (dlib_reproduce_jmlr).
 EVAL_SEED_POLICIES: tuple[str, ...] = ("reference", "per_model")
 
 #: Largest values a study accepts (docs/reliability.md). The reference trains 300,000 steps of
@@ -111,7 +112,7 @@ class MethodInfo:
 
 @dataclasses.dataclass(frozen=True)
 class Resources:
-    """Ray resources per trial and the fault policy (issue 5 §3)."""
+    """Ray resources per trial and the fault policy (docs/results.md)."""
 
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
@@ -311,7 +312,7 @@ def method_infos() -> dict[str, MethodInfo]:
 
 
 def model_number(dataset: str, method: MethodInfo, strength: float, seed: int) -> int | None:
-    """The reference's model number (study.md §3.1), or None outside the reference grid."""
+    """The reference's model number (docs/reference/study.md §3.1), or None outside the reference grid."""
     if not method.builtin:
         return None
     if dataset not in REFERENCE_DATASETS or not 0 <= seed < STRENGTH_BLOCK:

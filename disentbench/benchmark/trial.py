@@ -2,7 +2,7 @@
 
 This module knows nothing about Ray: :func:`run_trial` takes a checkpoint folder and a callback,
 so the Ray runner (``runner.py``) can route checkpoints through Ray Tune and tests can call it
-directly. What a trial does (issue 5 §2):
+directly. What a trial does (docs/results.md):
 
 1. ``datasets.prepare`` the data set once per node (rendering the offline stand-in if no file is
    present and the study allows stand-ins); a node-local file lock keeps concurrent trials from
@@ -62,7 +62,7 @@ def evaluation_seeds(spec: TrialSpec) -> str | int:
 
 
 def prepare_data(dataset: str, data_root: str | None, allow_stand_in: bool = True) -> Any:
-    """The data set, prepared at most once per node (issue 5 §5, §6).
+    """The data set, prepared at most once per node (docs/results.md).
 
     ``allow_stand_in`` (the study's ``data.stand_in`` or ``--allow-stand-in``): render a missing
     dSprites/Shapes3D file; without it only official files are used, and a missing or rendered

@@ -1,4 +1,4 @@
-"""Ground-truth data sets: one interface, one registry (data.md §4).
+"""Ground-truth data sets: one interface, one registry (docs/reference/data.md §4).
 
 ``get(name, root=None)`` returns a ready data set; ``names()`` lists the registry;
 ``prepare(name, root, render_if_missing=True)`` renders the offline stand-in when no file is

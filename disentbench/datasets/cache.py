@@ -1,4 +1,4 @@
-"""Pixel caches shared by every process on a machine (issue item 6).
+"""Pixel caches shared by every process on a machine (README.md).
 
 The source files are compressed (dSprites npz) or chunked (HDF5); decoding them per process
 would hold one private copy of the pixels per Ray worker. Instead the first load writes the pixels

@@ -1,4 +1,4 @@
-"""``disentbench data render|download|info`` (issue 2).
+"""``disentbench data render|download|info`` (docs/architecture.md).
 
 ``render NAME`` writes the offline stand-in (dSprites, Shapes3D) in the official format;
 ``download NAME`` fetches the official file(s) (dSprites, Shapes3D, Scream, SmallNORB, Cars3D,
@@ -123,7 +123,7 @@ def info(name: str, root: Path | None = None) -> dict[str, Any]:
         pixels = load_scream(path)
         report["thumbnail_size"] = [int(pixels.shape[1]), int(pixels.shape[0])]
         report["source"] = "official"
-        report["checksum"] = "no official checksum is published (data.md §4.7)"
+        report["checksum"] = "no official checksum is published (docs/reference/data.md §4.7)"
     else:
         report.update(_official_only_info(src.name, path))
     return report

@@ -1,4 +1,4 @@
-"""Download the official data files (data.md §4.7): streamed, resumable, verified, atomic.
+"""Download the official data files (docs/reference/data.md §4.7): streamed, resumable, verified, atomic.
 
 The bytes go to ``<final>.part``; an interrupted download leaves the ``.part`` file behind and
 the next call resumes it with an HTTP ``Range`` request. Only a file whose size and checksum

@@ -1,6 +1,6 @@
 """dSprites and its variants, read from the official npz (or our rendered stand-in).
 
-data.md §4.2–4.3. Latent factors: shape (3), scale (6), orientation (40), posX (32), posY (32);
+docs/reference/data.md §4.2–4.3. Latent factors: shape (3), scale (6), orientation (40), posX (32), posY (32);
 the constant colour factor (size 1) is a nuisance that consumes no random draws. A rendered
 *reduced* file holds a sub-grid; its factor sizes then come from its metadata.
 
@@ -32,14 +32,14 @@ from disentbench.errors import DataFileError
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-#: Official factor grid (data.md §4.2), colour first.
+#: Official factor grid (docs/reference/data.md §4.2), colour first.
 OFFICIAL_SIZES = (1, 3, 6, 40, 32, 32)
 LATENT_NAMES = ("shape", "scale", "orientation", "posX", "posY")
-#: git blob id of the official npz (data.md §4.7), the one checksum of it that is known.
+#: git blob id of the official npz (docs/reference/data.md §4.7), the one checksum of it that is known.
 OFFICIAL_GIT_BLOB_SHA1 = "d98996d3f8ee1550e06b9d4ed78d0beb478910d5"
 _ROWS_PER_CHUNK = 8192
 
-# The Scream image (data.md §4.3): PIL thumbnail to fit 350 (width) × 274 (height).
+# The Scream image (docs/reference/data.md §4.3): PIL thumbnail to fit 350 (width) × 274 (height).
 SCREAM_THUMBNAIL = (350, 274)
 
 
@@ -113,7 +113,7 @@ def read_layout(path: Path, *, use_cache: bool = False) -> dict[str, Any]:
             f"{path}: latents_classes must be an integer array of shape ({n}, 6); "
             f"found {classes.dtype} {classes.shape}"
         )
-    # Spot-check the storage order: posY fastest (data.md §4.2), over the file's own grid.
+    # Spot-check the storage order: posY fastest (docs/reference/data.md §4.2), over the file's own grid.
     expect = np.stack(np.unravel_index(np.arange(n), sizes), axis=1)
     if meta and "latents_indices" in meta:
         for k, name in enumerate(LATENT_NAMES, start=1):
@@ -216,7 +216,7 @@ def open_images(path: Path) -> DSpritesImages:
 
 
 class DSpritesFull(GroundTruthData):
-    """``dsprites_full``: x = the binary mask, one channel (data.md §4.3)."""
+    """``dsprites_full``: x = the binary mask, one channel (docs/reference/data.md §4.3)."""
 
     name = "dsprites_full"
     num_channels = 1

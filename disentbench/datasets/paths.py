@@ -2,7 +2,7 @@
 
 The data root is, in order: the ``root`` argument, ``$DISENTBENCH_DATA``, or the user cache
 directory (``platformdirs.user_cache_dir("disentbench")``). Files are also found in the layout
-``disentanglement_lib`` expects under ``$DISENTANGLEMENT_LIB_DATA`` (data.md §4.2, §4.5), so an
+``disentanglement_lib`` expects under ``$DISENTANGLEMENT_LIB_DATA`` (docs/reference/data.md §4.2, §4.5), so an
 existing reference installation is reused without copying.
 
 A missing file raises ``DataFileError`` naming the expected path and the ways to get it

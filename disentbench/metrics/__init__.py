@@ -1,4 +1,4 @@
-"""The evaluation scores of the study (metrics.md), their presets and ``evaluate``.
+"""The evaluation scores of the study (docs/reference/metrics.md), their presets and ``evaluate``.
 
 Each score has ``compute_<name>(ground_truth_data, representation_function, random_state,
 **params)`` (samples as the reference does) and, where it needs only codes and factors, an array

@@ -6,9 +6,9 @@ names), ``time.<metric>`` (seconds), ``meta.*`` (preset and its notes, sklearn s
 version, representation kind, the seed of every metric) and, for a score that raised,
 ``error.<metric>`` with the message (its keys are then NaN; the other scores still run).
 
-Seeds (study.md §3.2, metrics.md §1.3): by default every metric gets the seed the reference's
-``dlib_reproduce`` gave it — the same for every model, different for the ``mean`` and ``sampled``
-representations — so every model is scored on the same samples. An int seed policy derives the
+Seeds (docs/reference/study.md §3.2, docs/reference/metrics.md §1.3): by default every metric gets the seed
+the reference's ``dlib_reproduce`` gave it — the same for every model, different for the ``mean`` and
+``sampled`` representations — so every model is scored on the same samples. An int seed policy derives the
 seeds the same way from ``RandomState(seed)`` (``seeds=0`` is the reference's). IRS, which is not
 in the study, gets the two draws that follow the study's 18.
 
@@ -156,7 +156,7 @@ def metric_seeds_for(master_seed: int = REFERENCE_MASTER_SEED) -> dict[str, dict
 
     The draw order is ``disentbench.seeds.metric_seed_table``'s, with the study metrics' reference
     config names and IRS (not in the study) last. With ``master_seed=0`` these are the seeds of
-    study.md §3.2.
+    docs/reference/study.md §3.2.
     """
     configs = {metric: METRICS[metric].reference_config for metric in STUDY_METRICS}
     return metric_seed_table(configs, master_seed, extra=("irs",))

@@ -1,4 +1,5 @@
-"""Modularity and Explicitness (Ridgeway & Mozer, NeurIPS 2018), as the reference (metrics.md §7).
+"""Modularity and Explicitness (Ridgeway & Mozer, NeurIPS 2018), as the reference (docs/reference/metrics.md
+§7).
 
 Modularity (training sample): per latent i, ``1 - (sum_j M_ij^2 - max_j M_ij^2) / (max_j M_ij^2 (K-1))``
 with ``M`` the plug-in MI between the 20-bin-discretised latent and each factor; latents with no

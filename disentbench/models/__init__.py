@@ -1,4 +1,4 @@
-"""The study's six models and their trainer (models.md §2; study.md §3.1).
+"""The study's six models and their trainer (docs/reference/models.md §2; docs/reference/study.md §3.1).
 
 ``METHODS`` is the one method registry; ``TrainConfig`` + ``train(config, data)`` produce a
 ``TrainedModel`` whose ``representation_function`` feeds the metrics; ``train_pack(configs, data)``

@@ -1,4 +1,4 @@
-"""Adam over stacked parameters, and freezing one model's slice (models.md §2.10).
+"""Adam over stacked parameters, and freezing one model's slice (docs/reference/models.md §2.10).
 
 A pack stores each parameter of its K models as one tensor ``(K, ...)``. Adam is element-wise
 (its moments, bias corrections and update touch each element alone; the step count is shared and

@@ -1,4 +1,5 @@
-"""Verified directories of plain files: training checkpoints and saved models (models.md §2.11–2.12).
+"""Verified directories of plain files: training checkpoints and saved models (docs/reference/models.md
+§2.11–2.12).
 
 A checkpoint (or saved model) is a directory of plain files whose last write is ``manifest.json``:
 the SHA-256 and size of every other file, written atomically once they are all complete. A

@@ -1,6 +1,6 @@
-"""``disentbench train`` (issue 4).
+"""``disentbench train`` (docs/architecture.md).
 
-``train`` trains one model and saves it (models.md §2.11–2.12). The list of methods and their
+``train`` trains one model and saves it (docs/reference/models.md §2.11–2.12). The list of methods and their
 parameters in ``train --help`` comes from the one registry, ``disentbench.models.METHODS``, plus
 the installed method plugins (``disentbench.models.plugins``). Scoring a saved model
 (``evaluate``) lives in ``disentbench.external.cli``, above both models and metrics.

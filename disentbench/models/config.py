@@ -1,4 +1,4 @@
-"""``TrainConfig``: everything that fixes one training run (models.md §2.8–2.11), as data.
+"""``TrainConfig``: everything that fixes one training run (docs/reference/models.md §2.8–2.11), as data.
 
 Defaults are the reference's: batch 64, Adam(1e-4, 0.9, 0.999, 1e-8) for the VAE and
 Adam(1e-4, 0.5, 0.9, 1e-8) for the FactorVAE discriminator (§2.10), 1000 evaluation batches for

@@ -1,4 +1,5 @@
-"""One training iteration captured once as a CUDA graph and replayed (models.md §2.9, speed only).
+"""One training iteration captured once as a CUDA graph and replayed (docs/reference/models.md §2.9, speed
+only).
 
 At batch 64 one iteration of these small networks is launch-bound on a GPU: capturing its kernels
 once and replaying them removes the per-kernel launch cost. Random draws (noise, permutation keys)

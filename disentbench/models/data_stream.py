@@ -1,4 +1,5 @@
-"""The training data stream: infinite i.i.d. batches from a ground-truth data set (models.md §2.11).
+"""The training data stream: infinite i.i.d. batches from a ground-truth data set (docs/reference/models.md
+§2.11).
 
 Each batch holds ``batch_size`` observations whose factors are drawn independently and uniformly
 (nuisance factors and variant noise re-drawn per draw, by the data set itself). Two orders of

@@ -70,7 +70,8 @@ def indexed(data: GroundTruthData) -> IndexedData | None:
     if type(data) is DSpritesFull:  # the variants add per-image noise: host path
 
         def dsprites_rows(num: int, rs: np.random.RandomState) -> np.ndarray:
-            # sample_observations(num, rs): latent factors, then the nuisance colour (§4.2).
+            # sample_observations(num, rs): latent factors, then the nuisance colour
+            # (docs/reference/data.md §4.2).
             full = data.state_space.sample_all_factors(data.sample_factors(num, rs), rs)
             return factors_to_index(full, data.full_sizes)
 

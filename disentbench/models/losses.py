@@ -1,4 +1,5 @@
-"""One model's forward pass and losses on one batch, and FactorVAE's two gradients (models.md §2.6–2.9).
+"""One model's forward pass and losses on one batch, and FactorVAE's two gradients (docs/reference/models.md
+§2.6–2.9).
 
 The functions take anything with ``encoder``, ``decoder`` and ``discriminator`` callables (a
 :class:`~disentbench.models.networks.Networks`, or one member of a pack bound to its slice of the

@@ -1,4 +1,5 @@
-"""The one method registry: the six objectives of the study (study.md §3.1, models.md §2.8).
+"""The one method registry: the six objectives of the study (docs/reference/study.md §3.1,
+docs/reference/models.md §2.8).
 
 ``METHODS`` is read by the trainer, the ``train`` CLI's ``--help``, study validation and docs.
 Insertion order is the study order (m = 0..5, the model-number digit).
@@ -20,7 +21,7 @@ from disentbench.models.objectives import EncoderOutputs
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One method: its regulariser, swept hyper-parameter and study grid (study.md §3.1).
+    """One method: its regulariser, swept hyper-parameter and study grid (docs/reference/study.md §3.1).
 
     ``fixed`` are the parameters the study holds constant (overridable, and then recorded);
     ``defaults`` are the values used when a parameter is not given: the swept parameter defaults to

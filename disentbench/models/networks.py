@@ -1,4 +1,5 @@
-"""The study's networks: conv encoder, deconv decoder, FactorVAE discriminator (models.md §2.2–2.5, §2.9).
+"""The study's networks: conv encoder, deconv decoder, FactorVAE discriminator (docs/reference/models.md
+§2.2–2.5, §2.9).
 
 Layer sizes, kernels and paddings follow the spec tables exactly; note the 2×2 kernels of the
 third and fourth encoder convolutions. The reference is channels-last (flatten/reshape in H, W, C

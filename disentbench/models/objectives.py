@@ -1,4 +1,4 @@
-"""Losses of the study as small pure functions (models.md §2.6–2.9).
+"""Losses of the study as small pure functions (docs/reference/models.md §2.6–2.9).
 
 Every method minimises ``loss = reconstruction + regularizer``. The six regularisers differ only
 in what they add to the shared reconstruction term; each is a function of one

@@ -1,4 +1,5 @@
-"""The trainer: K models of one method trained together as one computation (models.md §2.9–2.11).
+"""The trainer: K models of one method trained together as one computation (docs/reference/models.md
+§2.9–2.11).
 
 A *pack* is K training configs with equal :func:`~disentbench.models.config.pack_key` — same data
 set, method, steps, batch size and settings — differing in hyper-parameter values and seeds. A

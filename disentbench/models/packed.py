@@ -1,4 +1,5 @@
-"""K models of one method as stacked tensors, and one training iteration of all of them (models.md §2.9–2.10).
+"""K models of one method as stacked tensors, and one training iteration of all of them
+(docs/reference/models.md §2.9–2.10).
 
 Each parameter of the K models is one leaf tensor ``(K, ...)``; model k is the networks' code
 (``torch.func.functional_call`` on a weightless template) run on slice k. Two ways to run the K

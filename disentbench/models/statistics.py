@@ -1,4 +1,5 @@
-"""What a finished training run reports: unsupervised scores and training statistics (models.md §2.11)."""
+"""What a finished training run reports: unsupervised scores and training statistics (docs/reference/models.md
+§2.11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A trained model: its config, networks and training statistics; saving and loading (models.md §2.12).
+"""A trained model: its config, networks and training statistics; saving and loading (docs/reference/models.md
+§2.12).
 
 A saved model is a directory of plain files::
 

@@ -1,4 +1,4 @@
-"""Training one model: the pack of one (models.md §2.9–2.11).
+"""Training one model: the pack of one (docs/reference/models.md §2.9–2.11).
 
 ``train(config, data)`` is :func:`~disentbench.models.pack_trainer.train_pack` with a single
 config; a diverged run raises :class:`TrainingDiverged`. The parts of the trainer live in modules

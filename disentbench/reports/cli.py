@@ -1,4 +1,4 @@
-"""Sub-commands ``report`` and ``leaderboard`` (issue 6.8).
+"""Sub-commands ``report`` and ``leaderboard`` (README.md).
 
 ``RESULTS`` is a results directory (``RESULTS/records/*.json``, read with
 ``disentbench.results.load``) or a results table exported as ``.csv`` or ``.parquet``.

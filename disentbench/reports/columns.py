@@ -3,8 +3,8 @@
 Every analysis is a function of the results table alone (docs/architecture.md, "Results table"):
 one row per (trial, representation) with ``<metric>.<key>`` score columns and ``train.<key>``
 training-time statistics. This module names the columns the paper's analyses use
-(analyses.md §3) with their display labels, and provides the few selections every analysis needs
-(completed trials, one representation, one row per model), so that a missing column or an empty
+(docs/reference/analyses.md §3) with their display labels, and provides the few selections every analysis
+needs (completed trials, one representation, one row per model), so that a missing column or an empty
 selection is handled in one place and reported, never a crash.
 
 Rows of different data sources (the official files or a rendered stand-in) or of different
@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-#: The six disentanglement scores of the paper (analyses.md §3(a)), in the paper's order.
+#: The six disentanglement scores of the paper (docs/reference/analyses.md §3(a)), in the paper's order.
 PAPER_SCORES: dict[str, str] = {
     "beta_vae.eval_accuracy": "BetaVAE",
     "factor_vae.eval_accuracy": "FactorVAE",
@@ -30,7 +30,7 @@ PAPER_SCORES: dict[str, str] = {
     "sap.SAP_score": "SAP",
 }
 
-#: Further disentanglement scores used when present ("plus any others present", issue 6.1).
+#: Further disentanglement scores used when present ("plus any others present", README.md).
 EXTRA_SCORES: dict[str, str] = {
     "irs.IRS": "IRS",
     "dci.completeness": "DCI Completeness",
@@ -41,7 +41,8 @@ EXTRA_SCORES: dict[str, str] = {
 #: Every disentanglement score an analysis may use, label by column.
 DISENTANGLEMENT_SCORES: dict[str, str] = {**PAPER_SCORES, **EXTRA_SCORES}
 
-#: Leaderboard presets (issue 6.7; analyses.md §4 for the NeurIPS 2019 challenge's five columns).
+#: Leaderboard presets (README.md; docs/reference/analyses.md §4 for the NeurIPS 2019 challenge's five
+#: columns).
 LEADERBOARD_PRESETS: dict[str, tuple[str, ...]] = {
     "paper": tuple(PAPER_SCORES),
     "neurips2019": (
@@ -53,18 +54,18 @@ LEADERBOARD_PRESETS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: The Gaussian total correlation of a representation (analyses.md §3(b)).
+#: The Gaussian total correlation of a representation (docs/reference/analyses.md §3(b)).
 TC_COLUMN = "unsupervised.gaussian_total_correlation"
 
-#: Training-time unsupervised scores (analyses.md §3(d); models.md: ``elbo`` is stored as
-#: −(reconstruction + KL), the ELBO itself, so higher is better for it and lower for the others).
+#: Training-time unsupervised scores (docs/reference/analyses.md §3(d); docs/reference/models.md: ``elbo`` is
+#: stored as −(reconstruction + KL), the ELBO itself, so higher is better for it and lower for the others).
 TRAIN_SCORES: dict[str, str] = {
     "train.reconstruction_loss": "Reconstruction",
     "train.kl_loss": "KL",
     "train.elbo": "ELBO",
 }
 
-#: Downstream sample sizes (analyses.md §1, downstream tasks).
+#: Downstream sample sizes (docs/reference/analyses.md §1, downstream tasks).
 DOWNSTREAM_SIZES: tuple[int, ...] = (10, 100, 1000, 10000)
 DOWNSTREAM_PREDICTORS: dict[str, str] = {
     "downstream_logistic_regression": "LR",
@@ -146,7 +147,7 @@ def completed(df: pd.DataFrame) -> pd.DataFrame:
 def representation(df: pd.DataFrame, kind: str = "mean") -> pd.DataFrame:
     """Completed rows of one representation (``mean`` or ``sampled``).
 
-    The paper's disentanglement-score analyses use the mean representation (analyses.md §6.2);
+    The paper's disentanglement-score analyses use the mean representation (docs/reference/analyses.md §6.2);
     a table without a ``representation`` column is taken as one representation.
     """
     rows = completed(df)

@@ -1,4 +1,4 @@
-"""What drives the scores: method, hyper-parameter or random seed (analyses.md §3(c)).
+"""What drives the scores: method, hyper-parameter or random seed (docs/reference/analyses.md §3(c)).
 
 The paper's Fig. 3 shows the FactorVAE score by method and, for one method, by regularisation
 strength (violins over seeds); claim c4 is that the hyper-parameter and the seed matter more than
@@ -61,7 +61,7 @@ def analyse(df: pd.DataFrame) -> Section:
         title=TITLE,
         description="Score distributions by method and by hyper-parameter, and a variance "
         "decomposition of each score into method, hyper-parameter-within-method and "
-        "seed-within-setting shares (analyses.md §3(c), the paper's Fig. 3 and claim c4).",
+        "seed-within-setting shares (docs/reference/analyses.md §3(c), the paper's Fig. 3 and claim c4).",
     )
     need = [c for c in ("dataset", "method", "strength") if c not in df.columns]
     if need:

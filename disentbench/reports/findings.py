@@ -1,9 +1,9 @@
-"""Findings: for each claim of the paper, what *these* results show (analyses.md §3 and §7).
+"""Findings: for each claim of the paper, what *these* results show (docs/reference/analyses.md §3 and §7).
 
 Each finding restates the paper's claim, gives the numbers computed from the results table and
 the number of models behind them, and a verdict: ``consistent`` or ``not consistent`` with the
 claim, ``too few models`` when the evidence is too thin to conclude, or ``not computed`` when a
-needed column is missing. The checks are the qualitative pass criteria of analyses.md §3; the
+needed column is missing. The checks are the qualitative pass criteria of docs/reference/analyses.md §3; the
 thresholds used (a "strong" |ρ| of 0.5, chance ± 5 percentage points, ...) are stated in the text.
 A verdict reached on rendered stand-ins of the paper's data sets says so (``Finding.caveat``): it
 compares the claim with data the paper never used.
@@ -27,7 +27,8 @@ NOT_COMPUTED = "not computed"
 MIN_SEEDS_FOR_TRANSFER = 5
 MIN_SETTINGS_FOR_TRANSFER = 4
 
-#: Methods that penalise the total correlation of the sampled aggregate posterior (analyses.md §3(b)).
+#: Methods that penalise the total correlation of the sampled aggregate posterior (docs/reference/analyses.md
+#: §3(b)).
 TC_PENALISING = ("factor_vae", "beta_tc_vae")
 
 

@@ -124,7 +124,8 @@ def _findings_html(items: list[findings.Finding]) -> str:
     )
     head = "<tr><th>claim</th><th>verdict</th><th>models</th><th>the paper</th><th>these results</th></tr>"
     return (
-        "<p class='note'>For each claim of the paper (analyses.md §3), what this results table shows. "
+        "<p class='note'>For each claim of the paper (docs/reference/analyses.md §3), what this results "
+        "table shows. "
         "“too few models” means the table cannot support a conclusion either way.</p>"
         f"<table class='findings'>{head}{rows}</table>"
     )
@@ -176,7 +177,7 @@ def page(
         "<h1>disentbench report</h1>",
         f"<p class='note'>Generated {stamp} by disentbench {escape(__version__)} from "
         f"<code>{escape(source or 'a results table')}</code>. Analyses follow Locatello et al. (ICML 2019) "
-        "as described in analyses.md.</p>",
+        "as described in docs/reference/analyses.md.</p>",
         "<nav>" + "".join(nav) + "</nav>",
         "<h2 id='overview'>Overview</h2>",
         _overview(df),

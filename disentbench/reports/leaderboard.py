@@ -1,11 +1,11 @@
-"""The leaderboard: settings ranked per score and by mean rank (issue 6.7; analyses.md §4).
+"""The leaderboard: settings ranked per score and by mean rank (README.md; docs/reference/analyses.md §4).
 
 One row per (data set, method, strength): the median and interquartile range (IQR) over seeds of
 each chosen score on the mean representation. Within each data set, settings are ranked per score
 by their median (1 = highest; every score here is higher-is-better), ties getting the average of
 the ranks they span; the aggregate is the mean of the per-score ranks, itself ranked with average
 ranks for ties. A setting without a score counts with the ranks it has (``n_scores`` says how
-many). This is the mean-rank (Borda-style) aggregation analyses.md §4 recommends; the NeurIPS
+many). This is the mean-rank (Borda-style) aggregation docs/reference/analyses.md §4 recommends; the NeurIPS
 2019 challenge's official aggregation rule is unverified there.
 
 Rows of different data sources or scikit-learn semantics are never pooled or ranked together:

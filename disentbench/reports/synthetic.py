@@ -1,7 +1,7 @@
 """Synthetic results tables with planted structure, for tests, benchmarks and example reports.
 
 The generated table has the results-table columns of docs/architecture.md (one row per (trial,
-representation)) on the study's grid (analyses.md §1: data sets × 6 methods × 6 strengths ×
+representation)) on the study's grid (docs/reference/analyses.md §1: data sets × 6 methods × 6 strengths ×
 seeds, ``model_num`` by the reference formula; grid, data-set order and numbering are read from
 ``benchmark.study``). Scores are built from a latent "quality" per
 model, ``q = method effect + strength effect + seed noise`` with the standard deviations given,
@@ -11,7 +11,7 @@ so a test knows the truth an analysis should recover:
   (each pair shares a noise term the other lacks); SAP and IRS follow ``q`` more loosely;
   Modularity is independent of ``q`` (the paper's outlier).
 * Gaussian total correlation of the sampled representation falls with regularisation strength;
-  that of the mean representation rises, except for DIP-VAE-I (analyses.md §3(b)).
+  that of the mean representation rises, except for DIP-VAE-I (docs/reference/analyses.md §3(b)).
 * Training losses depend on the strength, not on ``q``; downstream accuracies rise with the sample
   size and weakly with ``q``.
 * ``best_setting`` makes one (method, strength index) the best on every data set and score.

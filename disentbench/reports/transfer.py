@@ -1,4 +1,5 @@
-"""Transfer of a hyper-parameter choice vs random model selection: the paper's Table 1 (analyses.md §3(e)).
+"""Transfer of a hyper-parameter choice vs random model selection: the paper's Table 1
+(docs/reference/analyses.md §3(e)).
 
 One Monte-Carlo draw (per cell of the 2 × 2 table):
 
@@ -35,8 +36,8 @@ TIE_RULE = (
     "a win, so chance is 50 %."
 )
 
-#: The paper's Table 1 as quoted in analyses.md §3(e) ([S] numbers; the other-metric/same-data-set
-#: cell was not available, so it is left empty).
+#: The paper's Table 1 as quoted in docs/reference/analyses.md §3(e) ([S] numbers; the
+#: other-metric/same-data-set cell was not available, so it is left empty).
 REFERENCE = {
     ("same", "same"): 80.7,
     ("same", "different"): 59.9,
@@ -129,7 +130,7 @@ def analyse(df: pd.DataFrame, draws: int = 10_000, seed: int = 0) -> Section:
         title=TITLE,
         description="Probability that a setting chosen by one score on one seed beats a randomly "
         "selected setting on a different seed, for the same or a different score and data set "
-        f"(analyses.md §3(e), the paper's Table 1; {draws:,} Monte-Carlo draws per cell).",
+        f"(docs/reference/analyses.md §3(e), the paper's Table 1; {draws:,} Monte-Carlo draws per cell).",
     )
     section.note(TIE_RULE)
     need = [c for c in ("dataset", "method", "strength", "seed") if c not in df.columns]

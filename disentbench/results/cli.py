@@ -1,4 +1,4 @@
-"""Sub-command ``import-reference``: the reference's aggregated results as result records (issue 6.9)."""
+"""Sub-command ``import-reference``: the reference's aggregated results as result records (README.md)."""
 
 from __future__ import annotations
 

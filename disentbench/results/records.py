@@ -1,6 +1,6 @@
 """Result records: one JSON file per trial, ``RESULTS/records/<trial_id>.json`` (architecture.md).
 
-A record carries everything needed to trust and re-derive a result (STYLE.md §6): the full
+A record carries everything needed to trust and re-derive a result (docs/style.md §6): the full
 trial spec, the stable trial id, the reference model number, status and error, timings, code and
 library versions, device, data provenance, training-time unsupervised scores and every score per
 representation. Records are written atomically, so a reader (``status``, ``load``) never sees a

@@ -1,9 +1,9 @@
-"""Import the reference's aggregated results into a disentbench results directory (issue 6.9).
+"""Import the reference's aggregated results into a disentbench results directory (README.md).
 
 ``dlib_aggregate_results`` of ``disentanglement_lib`` writes one JSON file holding a pandas
 DataFrame (``DataFrame.to_json``, default "columns" orientation: ``{column: {row: value}}``),
 one row per model evaluation, i.e. per (model, post-processing, metric), with namespaced keys
-(study.md, reproduction commands; metrics.md §1.1–1.2):
+(docs/reference/study.md, reproduction commands; docs/reference/metrics.md §1.1–1.2):
 
 * ``train_config.<gin binding>``: ``model.name`` (``'beta_vae'``, ``'factor_vae'``, ``'dip_vae_i'``,
   ...; older files ``'vae'`` or ``'dip_vae'`` with ``dip_vae.dip_type``), ``dataset.name``,

@@ -4,7 +4,7 @@ Reports read only this table (architecture.md). Columns, all flat:
 
 =====================  ==========================================================================
 ``trial_id``           stable id of the trial (``<dataset>.<method>.<strength>.s<seed>.<hash>``)
-``model_num``          the reference's model number (study.md §3.1); missing outside its grid
+``model_num``          the reference's model number (docs/reference/study.md §3.1); missing outside its grid
 ``study``              study name
 ``status``             ``completed`` or ``failed``
 ``error``              failure reason (failed trials), else missing

@@ -2,7 +2,7 @@
 
 Process A loads the data set and reads every image; then process B does the same while A is
 alive. B's unique memory (USS) grows by far less than the pixel bytes, because the pages are the
-shared page-cache pages of one memory-mapped file (issue item 6). A's own growth (before B
+shared page-cache pages of one memory-mapped file (README.md). A's own growth (before B
 exists) is checked too, so the measurement is shown able to see the pixels at all.
 """
 

@@ -17,7 +17,7 @@ from disentbench.metrics.presets import Preset
 
 DATA = IdentityObservationsData()
 
-#: Study seeds of study.md §3.2 (config order: beta_vae_sklearn, dci, downstream boosted trees,
+#: Study seeds of docs/reference/study.md §3.2 (config order: beta_vae_sklearn, dci, downstream boosted trees,
 #: downstream logistic regression, factor_vae_metric, mig, modularity_explicitness, sap, unsupervised).
 STUDY_SEEDS = {
     "mean": {

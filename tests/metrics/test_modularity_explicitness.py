@@ -1,4 +1,5 @@
-"""Modularity and explicitness (metrics.md §7): reference unit tests, oracles, degenerate inputs."""
+"""Modularity and explicitness (docs/reference/metrics.md §7): reference unit tests, oracles, degenerate
+inputs."""
 
 from __future__ import annotations
 

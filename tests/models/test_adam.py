@@ -1,4 +1,5 @@
-"""One Adam over stacked parameters is K independent Adams; a frozen slice never moves (models.md §2.10)."""
+"""One Adam over stacked parameters is K independent Adams; a frozen slice never moves
+(docs/reference/models.md §2.10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Verified checkpoints: manifest last, damaged ones rejected, resume falls back (models.md §2.11)."""
+"""Verified checkpoints: manifest last, damaged ones rejected, resume falls back (docs/reference/models.md
+§2.11)."""
 
 from __future__ import annotations
 

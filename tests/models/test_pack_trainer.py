@@ -1,4 +1,5 @@
-"""Packed training: K models as one computation give each model its solo result (models.md §2.9–2.11)."""
+"""Packed training: K models as one computation give each model its solo result (docs/reference/models.md
+§2.9–2.11)."""
 
 from __future__ import annotations
 

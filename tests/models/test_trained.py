@@ -1,4 +1,4 @@
-"""Saved models and representation functions (models.md §2.12)."""
+"""Saved models and representation functions (docs/reference/models.md §2.12)."""
 
 from __future__ import annotations
 

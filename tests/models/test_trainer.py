@@ -1,4 +1,5 @@
-"""The trainer: seeds, determinism, FactorVAE's two updates, checkpoints, divergence (models.md §2.9–2.11)."""
+"""The trainer: seeds, determinism, FactorVAE's two updates, checkpoints, divergence (docs/reference/models.md
+§2.9–2.11)."""
 
 from __future__ import annotations
 

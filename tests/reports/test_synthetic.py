@@ -19,7 +19,7 @@ def test_grid_shape_columns_and_model_numbers() -> None:
     row = df[
         (df.dataset == "color_dsprites") & (df.method == "dip_vae_i") & (df.strength == 5.0) & (df.seed == 2)
     ]
-    # model_num = dataset_idx·1800 + (method_idx·6 + hp_idx)·50 + seed (analyses.md §1)
+    # model_num = dataset_idx·1800 + (method_idx·6 + hp_idx)·50 + seed (docs/reference/analyses.md §1)
     assert set(row["model_num"]) == {1 * 1800 + (2 * 6 + 2) * 50 + 2}
     annealed = df[df.method == "annealed_vae"]
     assert set(annealed["hyperparameter"]) == {method_infos()["annealed_vae"].hyperparameter} == {"c_max"}
