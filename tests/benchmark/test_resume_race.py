@@ -39,7 +39,7 @@ def _dies_between_persist_and_register(config: dict[str, Any]) -> None:
     def persist_then_die(metrics: dict, checkpoint: Any = None) -> None:
         if checkpoint is None:
             return report(metrics)
-        experiment = Path(trial["storage"]) / f"{trial['spec']['study']}-{trial['run_id']}"
+        experiment = Path(trial["storage"]) / f"{trial['specs'][0]['study']}-{trial['run_id']}"
         shutil.copytree(checkpoint.path, experiment / trial["trial_id"] / "checkpoint_000000")
         os._exit(1)  # before the result (and so the checkpoint) reaches the driver
 
