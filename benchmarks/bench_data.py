@@ -1,6 +1,6 @@
 """Data benchmarks: render times, load memory, and memory added by a second sharing process.
 
-Measures (issue 2, item 12):
+Measures (docs/architecture.md):
 * full dSprites render time (target ≤ 2 min on 2 cores) and Shapes3D render time (≤ 30 min);
 * peak RSS of loading each data set: cold (first load, builds the shared pixel cache) and warm;
 * unique (USS) and proportional (PSS) memory added by a second process that maps the same pixels

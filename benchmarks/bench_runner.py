@@ -1,4 +1,4 @@
-"""Runner overhead per trial and the memory of 1 vs 2 concurrent trials on dSprites (issue 5).
+"""Runner overhead per trial and the memory of 1 vs 2 concurrent trials on dSprites (docs/results.md).
 
 Two measurements, each within one run of this script on an embedded Ray:
 

@@ -1,4 +1,5 @@
-"""Training throughput of the six methods: disentbench's trainer vs a plain PyTorch loop (issue 4).
+"""Training throughput of the six methods: disentbench's trainer vs a plain PyTorch loop
+(docs/architecture.md).
 
 For each method, at batch 64, this measures steps/s and images/s of
 
@@ -162,7 +163,7 @@ def run_disentbench(
 
 def make_data(kind: str, tmp: Path):
     if kind == "squares":
-        from disentbench.models.synthetic import SquaresData
+        from disentbench.datasets.squares import SquaresData
 
         return SquaresData()
     from disentbench import datasets

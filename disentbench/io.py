@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader never sees a half-written result or data file."""
+"""Safe file I/O: atomic writes (a reader never sees a half-written file), strict YAML, and
+writability checks made before any work starts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from disentbench.errors import UserError
 
 
 @contextlib.contextmanager
@@ -63,3 +66,57 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def load_yaml_strict(text: str, source: str) -> Any:
+    """``yaml.safe_load`` that rejects a key given twice in one mapping.
+
+    PyYAML keeps the last of duplicate keys silently, so ``beta_vae:`` written twice would drop
+    a grid without a word. The error names the key and both lines.
+    """
+    import yaml
+
+    class _StrictLoader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key; SafeLoader reports it below
+                continue
+            if first is not None:
+                raise UserError(
+                    f"{source}: duplicate key {key!r} at line {line} (first given at line {first})"
+                )
+            seen[key] = line
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{source}: not valid YAML: {exc}") from exc
+
+
+def check_writable_dir(path: str | os.PathLike[str], what: str) -> Path:
+    """Create ``path`` if needed and prove it writable with a probe file; ``UserError`` if not.
+
+    Called before any training, so a read-only mount or a file in the way is reported at once
+    (naming ``what``: e.g. "results directory"), not after every trial has trained.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{what} {folder} is a file, not a directory; give a directory path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".disentbench-write-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UserError(f"{what} {folder} is not writable ({reason}); give a writable path") from None
+    return folder

@@ -1,10 +1,39 @@
-"""Shared data fixtures (keep this file minimal: data only)."""
+"""Shared fixtures (keep this file minimal): a private home directory, and data.
+
+Tests never write into the user's home directory: the session's ``HOME`` is a fresh temporary
+folder, set before any test (or Ray, which writes its token to ``~/.ray/auth_token``) runs.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+#: The user's real home directory, before the session replaced it.
+USER_HOME = os.path.expanduser("~")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point ``HOME`` (and with it Ray's token file) at a temporary folder for the session."""
+    home = tempfile.mkdtemp(prefix="disentbench-test-home-")
+    config.stash[_HOME_KEY] = home
+    os.environ["HOME"] = home
+    os.environ.pop("RAY_AUTH_TOKEN_PATH", None)  # Ray's token file: HOME/.ray/auth_token
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home = config.stash.get(_HOME_KEY, None)
+    if home:
+        os.environ["HOME"] = USER_HOME
+        shutil.rmtree(home, ignore_errors=True)
+
+
+_HOME_KEY = pytest.StashKey[str]()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from disentbench.datasets.dummy import IdentityObservationsData
 
 
 def test_dsprites_bases_match_file_order():
-    # data.md §4.2: index = 245760·shape + 40960·scale + 1024·orientation + 32·posX + posY
+    # docs/reference/data.md §4.2: index = 245760·shape + 40960·scale + 1024·orientation + 32·posX + posY
     assert factor_bases([1, 3, 6, 40, 32, 32]).tolist() == [737280, 245760, 40960, 1024, 32, 1]
 
 

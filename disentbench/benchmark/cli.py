@@ -1,4 +1,4 @@
-"""``disentbench run | resume | status | export`` (issue 5 §3, §4).
+"""``disentbench run | resume | status | export`` (docs/results.md).
 
 ``run`` keeps a copy of the study file and of its flags in the results directory, so
 ``disentbench resume RESULTS`` can continue an interrupted study with nothing else given.
@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
+from disentbench.benchmark.study import DEFAULT_MAX_TRIALS
 from disentbench.errors import UserError
+
+log = logging.getLogger(__name__)
 
 STUDY_COPY = "study.yaml"
 OPTIONS_COPY = "run_options.json"
@@ -62,7 +66,7 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gpus-per-trial", type=float, help="GPUs per trial; fractions share a GPU (e.g. 0.25)"
     )
-    parser.add_argument("--max-concurrent", type=int, help="at most this many trials at once")
+    parser.add_argument("--max-concurrent", type=int, help="at most this many trials at once (0: no limit)")
     parser.add_argument("--max-failures", type=int, help="retries of a failed trial (default: the study's)")
     parser.add_argument(
         "--storage", help="Ray storage path for checkpoints: absolute path or URI (default: RESULTS/ray)"
@@ -71,6 +75,43 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--data-root", help="data folder on every node (default: $DISENTBENCH_DATA or the user data dir)"
     )
     parser.add_argument("--retry-failed", action="store_true", help="re-run trials whose record says failed")
+    parser.add_argument(
+        "--max-trials",
+        type=int,
+        help=f"refuse a study with more trials than this (default {DEFAULT_MAX_TRIALS:,})",
+    )
+    parser.add_argument(
+        "--models-per-trial",
+        type=int,
+        help="train this many compatible models together in one Ray trial (default: the study's, 1)",
+    )
+    parser.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="keep the checkpoints of finished trials under the storage path (default: delete them)",
+    )
+    parser.add_argument(
+        "--resource-timeout",
+        type=float,
+        help="on an autoscaling cluster, seconds to wait for a node that fits one trial (default 900)",
+    )
+    parser.add_argument(
+        "--datasets",
+        type=_dataset_list,
+        help="run only these of the study's data sets (comma-separated); model numbers do not change",
+    )
+    parser.add_argument(
+        "--allow-stand-in",
+        action="store_true",
+        help="train on rendered offline stand-ins of missing official files even if the study refuses them",
+    )
+
+
+def _dataset_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected data-set names separated by commas")
+    return names
 
 
 _OPTION_FIELDS = (
@@ -82,41 +123,69 @@ _OPTION_FIELDS = (
     "storage",
     "data_root",
     "retry_failed",
+    "max_trials",
+    "models_per_trial",
+    "keep_checkpoints",
+    "resource_timeout",
+    "allow_stand_in",
+    "datasets",
 )
+#: Flags that only switch something on: absent means "as saved", never "off".
+_SWITCHES = ("retry_failed", "keep_checkpoints", "allow_stand_in")
 
 
 def _options(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> Any:
-    from disentbench.benchmark.runner import RunOptions
+    """The run's options: the saved ones (on resume), overridden by every flag given.
+
+    A flag given as 0 (``--gpus-per-trial 0``, ``--max-failures 0``, ``--max-concurrent 0``)
+    overrides the study's value like any other: only an absent flag (None) defers to it.
+    """
+    from disentbench.benchmark.runner import RunOptions, check_options
 
     values = dict(saved or {})
     for name in _OPTION_FIELDS:
         value = getattr(args, name, None)
-        if value not in (None, False):
-            values[name] = value
-    for name in ("cpus_per_trial", "gpus_per_trial"):
-        if values.get(name) is not None and values[name] < 0:
-            raise UserError(f"--{name.replace('_', '-')}: expected a number ≥ 0, got {values[name]}")
-    for name in ("max_concurrent",):
-        if values.get(name) is not None and values[name] < 1:
-            raise UserError(f"--{name.replace('_', '-')}: expected an integer ≥ 1, got {values[name]}")
-    if values.get("storage"):
-        from disentbench.benchmark.runner import check_storage
+        if value is None or (name in _SWITCHES and not value):
+            continue
+        values[name] = value
+    options = RunOptions(**{k: v for k, v in values.items() if k in _OPTION_FIELDS})
+    check_options(options)
+    return options
 
-        check_storage(values["storage"])
-    if values.get("max_failures") is not None and values["max_failures"] < 0:
-        raise UserError(f"--max-failures: expected an integer ≥ 0, got {values['max_failures']}")
-    return RunOptions(**{k: v for k, v in values.items() if k in _OPTION_FIELDS})
+
+def _saved_options(results: Path) -> dict[str, Any]:
+    """The options ``run`` saved in ``results``; ``UserError`` naming the file when it is damaged."""
+    from disentbench.benchmark.runner import RunOptions, check_options
+
+    path = results / OPTIONS_COPY
+    if not path.is_file():
+        return {}
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: not readable JSON ({exc}); delete it and pass the flags again") from None
+    if not isinstance(saved, dict):
+        raise UserError(f"{path}: expected a JSON object of run options, got {type(saved).__name__}")
+    saved = {k: v for k, v in saved.items() if k in _OPTION_FIELDS}
+    try:
+        check_options(RunOptions(**saved))
+    except (UserError, TypeError) as exc:
+        raise UserError(f"{path}: {exc}; fix it, or delete it and pass the flags again") from None
+    return saved
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from disentbench.benchmark.study import load_study
+    from disentbench.benchmark.study import check_trial_count, load_study, select_datasets
+    from disentbench.io import check_writable_dir
 
     study = load_study(args.study)
     options = _options(args)
     results = Path(args.results) if args.results else Path("results") / study.name
+    study = select_datasets(study, options.datasets)
+    check_trial_count(study, options.max_trials)
     if args.dry_run:
-        return _dry_run(study, results)
-    results.mkdir(parents=True, exist_ok=True)
+        return _dry_run(study, results, options.models_per_trial or study.resources.models_per_trial)
+    check_writable_dir(results, "results directory")
     copy = results / STUDY_COPY
     if not copy.exists() or copy.resolve() != Path(args.study).resolve():
         shutil.copyfile(args.study, str(copy) + ".part")
@@ -137,16 +206,19 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         raise UserError(
             f"{results}: no {STUDY_COPY}; expected a results directory written by `disentbench run`"
         )
-    saved: dict[str, Any] = {}
-    if (results / OPTIONS_COPY).is_file():
-        saved = json.loads((results / OPTIONS_COPY).read_text())
-    return _execute(load_study(copy), results, _options(args, saved))
+    from disentbench.benchmark.study import select_datasets
+
+    options = _options(args, _saved_options(results))
+    return _execute(select_datasets(load_study(copy), options.datasets), results, options)
 
 
 def _execute(study: Any, results: Path, options: Any) -> int:
+    from disentbench import console
     from disentbench.benchmark.runner import run_study
 
-    summary = run_study(study, results, options)
+    with console.run_log(results) as log_path:
+        log.info("log of this run: %s", log_path)
+        summary = run_study(study, results, options)
     print(
         f"study {study.name}: {summary.completed} completed, {summary.failed} failed, "
         f"{summary.pending} pending of {summary.total} (ran {summary.ran} trial(s) now)"
@@ -156,23 +228,45 @@ def _execute(study: Any, results: Path, options: Any) -> int:
     if summary.pending:
         print(f"to continue: run the same command again, or `disentbench resume {results}`")
     print(f"results: {results.resolve()}  (records in {results.resolve() / 'records'})")
+    print(f"log: {log_path.resolve()}")
     return summary.exit_code
 
 
-def _dry_run(study: Any, results: Path) -> int:
+def _dry_run(study: Any, results: Path, models_per_trial: int = 1) -> int:
     from disentbench.results.records import existing_records
 
     specs = study.trials()
     records = existing_records(results)
-    print(f"{'model_num':>9}  {'dataset':<16} {'method':<13} {'hyperparameter':<22} {'seed':>4}  trial_id")
+    pending = [spec for spec in specs if spec.trial_id not in records]
+    pack_of: dict[str, str] = {}
+    packs = []
+    if models_per_trial > 1:
+        from disentbench.benchmark.runner import study_packs
+
+        packs = study_packs(pending, models_per_trial)
+        pack_of = {spec.trial_id: f"#{n}" for n, pack in enumerate(packs) for spec in pack.specs}
+    pack_column = f"{'pack':>5}  " if packs else ""
+    print(
+        f"{'model_num':>9}  {'dataset':<16} {'method':<13} {'hyperparameter':<22} {'seed':>4}  "
+        f"{pack_column}trial_id"
+    )
     for spec in specs:
         number = "-" if spec.model_num is None else str(spec.model_num)
         hyper = f"{spec.hyperparameter}={spec.strength:g}"
         mark = "  [recorded]" if spec.trial_id in records else ""
         columns = f"{number:>9}  {spec.dataset:<16} {spec.method:<13} {hyper:<22} {spec.seed:>4}"
-        print(f"{columns}  {spec.trial_id}{mark}")
-    done = sum(1 for spec in specs if spec.trial_id in records)
-    print(f"{len(specs)} trials ({done} already recorded in {results}, {len(specs) - done} to run)")
+        pack = f"{pack_of.get(spec.trial_id, '-'):>5}  " if packs else ""
+        print(f"{columns}  {pack}{spec.trial_id}{mark}")
+    for n, pack in enumerate(packs):
+        print(f"pack #{n}: {pack.size} models, {pack.pack_id}")
+    done = len(specs) - len(pending)
+    in_packs = f" in {len(packs)} packs of up to {models_per_trial} models" if packs else ""
+    print(
+        f"{len(specs)} trials ({done} already recorded in {results}, {len(pending)} to run{in_packs}); "
+        f"training: precision {study.precision}; "
+        f"evaluation: preset {study.preset}, sklearn_semantics {study.sklearn_semantics}, "
+        f"representations {'+'.join(study.representations)}, seeds {study.eval_seeds}"
+    )
     return 0
 
 

@@ -1,8 +1,8 @@
 """Study files: YAML -> a validated, typed :class:`Study` -> the grid of :class:`TrialSpec`.
 
-A study file is plain data (STYLE.md §5). Loading checks every field and fails with a
+A study file is plain data (docs/style.md §5). Loading checks every field and fails with a
 ``UserError`` naming the file, the field and the expected values before anything runs. The
-grid follows the reference's sweep order and model numbering (study.md §3.1)::
+grid follows the reference's sweep order and model numbering (docs/reference/study.md §3.1)::
 
     model_num = 1800·dataset + 300·method + 50·h + seed
 
@@ -18,15 +18,28 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
     methods:                          # name -> list of strengths, or "reference" (its 6 values)
       beta_vae: [1, 4]
       factor_vae: reference
+      mypkg.objectives:my_vae: {beta: [1, 4]}   # a plugin: {its swept parameter: strengths}
     seeds: 3                          # an int n (seeds 0..n-1) or a list of ints
-    training: {steps: 300000, batch_size: 64, checkpoint_every: 10000, eval_batches: 1000}
+    training: {steps: 300000, batch_size: 64, checkpoint_every: 10000, eval_batches: 1000,
+               precision: fp32}       # fp32 (the reference's) | tf32 | bf16
     evaluation:
       preset: paper                   # metric preset, passed to metrics.evaluate
       metrics: all                    # "all" or a list of metric names
       representations: [mean, sampled]
       seeds: reference                # evaluation-seed policy (metrics.evaluate ``seeds``)
       sklearn_semantics: modern
-    resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2}
+      save_traversals: false          # store each model's traversal picture in its record
+    resources: {cpus_per_trial: 1, gpus_per_trial: 0, max_concurrent: null, max_failures: 2,
+                models_per_trial: 1}  # K > 1: one Ray trial trains K compatible models at once
+    data: {stand_in: refuse}          # allow (default) | refuse: may a missing official file be
+                                      # replaced by the rendered offline stand-in?
+
+Ranges checked at load time, so no value that would fail inside a worker gets that far
+(docs/reliability.md): seeds fit in 32 bits (the reference draws them as ``uint32``),
+``2 ≤ batch_size ≤ MAX_BATCH_SIZE``, ``steps ≤ MAX_STEPS``, ``eval_batches ≤ MAX_EVAL_BATCHES``,
+finite strengths, finite resources with ``cpus_per_trial > 0``; ``max_concurrent: 0`` means no
+limit. The grid is never built to be counted: :meth:`Study.trial_count` multiplies, and
+:meth:`Study.iter_trials` yields the specs one by one.
 """
 
 from __future__ import annotations
@@ -34,16 +47,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from disentbench.errors import UserError
+from disentbench.io import load_yaml_strict
+from disentbench.seeds import REPRESENTATIONS
 
-#: The reference study's data-set order (study.md §3.1); the index is the model-number block.
+#: The reference study's data-set order (docs/reference/study.md §3.1); the index is the model-number block.
 REFERENCE_DATASETS: tuple[str, ...] = (
     "dsprites_full",
     "color_dsprites",
@@ -56,15 +70,31 @@ REFERENCE_DATASETS: tuple[str, ...] = (
 #: Models per data set, per method and per strength in the reference numbering.
 DATASET_BLOCK, METHOD_BLOCK, STRENGTH_BLOCK = 1800, 300, 50
 
-REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
 #: Evaluation-seed policies: ``reference`` = the fixed seeds of ``dlib_reproduce`` for every
-#: model (study.md §3.2); ``per_model`` = seeds derived from the model's seed (dlib_reproduce_jmlr).
+#: model (docs/reference/study.md §3.2); ``per_model`` = seeds derived from the model's seed
+#: (dlib_reproduce_jmlr).
 EVAL_SEED_POLICIES: tuple[str, ...] = ("reference", "per_model")
 
-_TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources")
-_TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches")
-_EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics")
-_RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures")
+#: Largest values a study accepts (docs/reliability.md). The reference trains 300,000 steps of
+#: batch 64; these leave generous room while refusing values that could only fail in a worker
+#: (a batch larger than any data set's memory budget, a run that could never finish).
+MAX_STEPS = 10_000_000
+MAX_BATCH_SIZE = 65_536
+MAX_EVAL_BATCHES = 1_000_000
+#: Seeds are drawn and stored as unsigned 32-bit integers (numpy ``RandomState``), as the reference's.
+MAX_SEED = 2**32 - 1
+#: ``run`` refuses a larger grid unless ``--max-trials`` raises the limit (the reference: 12,600).
+DEFAULT_MAX_TRIALS = 100_000
+
+_TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", "resources", "data")
+#: ``data.stand_in``: whether a study may train on rendered stand-ins of missing official files.
+STAND_IN_POLICIES: tuple[str, ...] = ("allow", "refuse")
+_DATA_KEYS = ("stand_in",)
+_TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches", "precision")
+_EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics", "save_traversals")
+_RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures", "models_per_trial")
+#: Most models one Ray trial may train together (``resources.models_per_trial``).
+MAX_MODELS_PER_TRIAL = 4096
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,16 +106,19 @@ class MethodInfo:
     hyperparameter: str
     reference_grid: tuple[float, ...]
     fixed: Mapping[str, Any]
+    #: False for a plugin method (disentbench.models.plugins): no reference model number.
+    builtin: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
 class Resources:
-    """Ray resources per trial and the fault policy (issue 5 §3)."""
+    """Ray resources per trial and the fault policy (docs/results.md)."""
 
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
-    max_concurrent: int | None = None
+    max_concurrent: int | None = None  # None or 0: no limit
     max_failures: int = 2
+    models_per_trial: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +146,9 @@ class TrialSpec:
     eval_seeds: str
     sklearn_semantics: str
     model_num: int | None
+    precision: str = "fp32"
+    #: Store the model's traversal picture in the record (disentbench.inspection.trial_outputs).
+    save_traversals: bool = False
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the trial's result, as canonical JSON-able data."""
@@ -129,6 +165,9 @@ class TrialSpec:
             "representations": list(self.representations),
             "eval_seeds": self.eval_seeds,
             "sklearn_semantics": self.sklearn_semantics,
+            # Only a non-default precision enters the id, so fp32 trials keep the ids (and the
+            # records) they had before precision was a setting.
+            **({"precision": self.precision} if self.precision != "fp32" else {}),
         }
 
     @property
@@ -136,7 +175,8 @@ class TrialSpec:
         """Stable, readable id: ``<dataset>.<method>.<strength>.s<seed>.<hash of identity>``."""
         blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(blob.encode()).hexdigest()[:10]
-        return f"{self.dataset}.{self.method}.{self.strength:g}.s{self.seed}.{digest}"
+        method = self.method.replace(":", "-")  # a plugin reference package.module:attribute
+        return f"{self.dataset}.{method}.{self.strength:g}.s{self.seed}.{digest}"
 
     def to_dict(self) -> dict[str, Any]:
         """The full spec as plain data (the record's ``spec`` field)."""
@@ -165,7 +205,7 @@ class Study:
     path: str
     datasets: tuple[str, ...]
     methods: tuple[tuple[str, tuple[float, ...]], ...]
-    seeds: tuple[int, ...]
+    seeds: tuple[int, ...] | range  # a range for ``seeds: n``, never materialised
     steps: int
     batch_size: int
     eval_batches: int
@@ -176,39 +216,83 @@ class Study:
     eval_seeds: str
     sklearn_semantics: str
     resources: Resources
+    stand_in: str = "allow"
+    #: The plugin methods the study names (after the built-ins in the sweep order).
+    plugins: tuple[MethodInfo, ...] = ()
+    precision: str = "fp32"
+
+    def trial_count(self) -> int:
+        """How many trials the grid has, computed without building it."""
+        return len(self.datasets) * sum(len(strengths) for _, strengths in self.methods) * len(self.seeds)
+
+    save_traversals: bool = False
 
     def trials(self) -> list[TrialSpec]:
-        """The grid in the reference's sweep order: data set, method, strength, seed."""
-        infos = method_infos()
-        specs = []
+        """The grid as a list (see :meth:`iter_trials`); callers check :func:`check_trial_count` first."""
+        return list(self.iter_trials())
+
+    def iter_trials(self) -> Iterator[TrialSpec]:
+        """The grid in the reference's sweep order: data set, method, strength, seed (lazily)."""
+        infos = {**method_infos(), **{info.name: info for info in self.plugins}}
         for dataset in self.datasets:
             for method, strengths in self.methods:
                 info = infos[method]
                 for strength in strengths:
                     params = {**dict(info.fixed), info.hyperparameter: strength}
                     for seed in self.seeds:
-                        specs.append(
-                            TrialSpec(
-                                study=self.name,
-                                dataset=dataset,
-                                method=method,
-                                hyperparameter=info.hyperparameter,
-                                strength=strength,
-                                params=params,
-                                seed=seed,
-                                steps=self.steps,
-                                batch_size=self.batch_size,
-                                eval_batches=self.eval_batches,
-                                checkpoint_every=self.checkpoint_every,
-                                preset=self.preset,
-                                metrics=self.metrics,
-                                representations=self.representations,
-                                eval_seeds=self.eval_seeds,
-                                sklearn_semantics=self.sklearn_semantics,
-                                model_num=model_number(dataset, info, strength, seed),
-                            )
+                        yield TrialSpec(
+                            study=self.name,
+                            dataset=dataset,
+                            method=method,
+                            hyperparameter=info.hyperparameter,
+                            strength=strength,
+                            params=params,
+                            seed=seed,
+                            steps=self.steps,
+                            batch_size=self.batch_size,
+                            eval_batches=self.eval_batches,
+                            checkpoint_every=self.checkpoint_every,
+                            preset=self.preset,
+                            metrics=self.metrics,
+                            representations=self.representations,
+                            eval_seeds=self.eval_seeds,
+                            sklearn_semantics=self.sklearn_semantics,
+                            model_num=model_number(dataset, info, strength, seed),
+                            precision=self.precision,
+                            save_traversals=self.save_traversals,
                         )
-        return specs
+
+
+def check_trial_count(study: Study, max_trials: int | None = None) -> int:
+    """The grid's size; ``UserError`` naming it when it exceeds ``max_trials`` (or the default).
+
+    Counting multiplies the axes, so a study of 10⁹ trials is refused at once instead of being
+    enumerated.
+    """
+    limit = DEFAULT_MAX_TRIALS if max_trials is None else max_trials
+    count = study.trial_count()
+    if count > limit:
+        raise UserError(
+            f"{study.path}: the study has {count:,} trials, more than the limit of {limit:,}; "
+            f"check 'seeds', 'methods' and 'datasets', or raise the limit with --max-trials {count}"
+        )
+    return count
+
+
+def select_datasets(study: Study, names: list[str] | tuple[str, ...] | None) -> Study:
+    """The study restricted to the data sets ``names`` (``--datasets``), in the study's order.
+
+    Model numbers do not change: they come from each data set's place in the reference list.
+    """
+    if not names:
+        return study
+    unknown = [name for name in names if name not in study.datasets]
+    if unknown:
+        raise UserError(
+            f"--datasets: {', '.join(unknown)} not in study {study.name}; its data sets: "
+            f"{', '.join(study.datasets)}"
+        )
+    return dataclasses.replace(study, datasets=tuple(d for d in study.datasets if d in names))
 
 
 def method_infos() -> dict[str, MethodInfo]:
@@ -228,7 +312,9 @@ def method_infos() -> dict[str, MethodInfo]:
 
 
 def model_number(dataset: str, method: MethodInfo, strength: float, seed: int) -> int | None:
-    """The reference's model number (study.md §3.1), or None outside the reference grid."""
+    """The reference's model number (docs/reference/study.md §3.1), or None outside the reference grid."""
+    if not method.builtin:
+        return None
     if dataset not in REFERENCE_DATASETS or not 0 <= seed < STRENGTH_BLOCK:
         return None
     grid = [float(v) for v in method.reference_grid]
@@ -265,14 +351,25 @@ class _Checker:
             )
         return dict(value)
 
-    def integer(self, field: str, value: Any, minimum: int) -> int:
+    def integer(self, field: str, value: Any, minimum: int, maximum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(field, f"expected an integer ≥ {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise self.fail(
+                field, f"expected an integer ≤ {maximum:,} (the documented maximum), got {value!r}"
+            )
         return value
 
-    def number(self, field: str, value: Any, minimum: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
-            raise self.fail(field, f"expected a number ≥ {minimum:g}, got {value!r}")
+    def number(self, field: str, value: Any, minimum: float, *, positive: bool = False) -> float:
+        """A finite number ≥ ``minimum`` (> ``minimum`` if ``positive``); nan and inf are refused."""
+        relation = ">" if positive else "≥"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or not (value > minimum if positive else value >= minimum)
+        ):
+            raise self.fail(field, f"expected a finite number {relation} {minimum:g}, got {value!r}")
         return float(value)
 
     def choice(self, field: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
@@ -294,19 +391,25 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     """Read and validate a study file; raise ``UserError`` naming file and field on bad input."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read study file {path}: {exc.strerror or exc}") from exc
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}") from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {raw[exc.start]:#04x} at line {line}); "
+            "save the study file as UTF-8"
+        ) from None
+    data = load_yaml_strict(text, str(path))
     return parse_study(data, str(path))
 
 
 def parse_study(data: Any, path: str = "<study>") -> Study:
     """Validate already-parsed YAML data into a :class:`Study` (see the module docstring)."""
     from disentbench import datasets as dataset_registry
+    from disentbench.inspection.trial_outputs import MODEL_METRICS
     from disentbench.metrics import METRIC_NAMES, PRESETS
     from disentbench.metrics.estimators import SKLEARN_SEMANTICS
 
@@ -329,7 +432,13 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     if not isinstance(raw_methods, Mapping) or not raw_methods:
         raise check.fail("methods", f"expected a mapping of method name -> strengths, got {raw_methods!r}")
     methods = []
+    plugins = []
     for method, strengths in raw_methods.items():
+        if method not in infos:
+            from disentbench.benchmark.plugin_methods import study_method
+
+            infos[method], strengths = study_method(check, method, strengths, index=len(infos))
+            plugins.append(infos[method])
         check.choice(f"methods.{method}", method, list(infos))
         field = f"methods.{method}"
         if strengths == "reference":
@@ -349,28 +458,40 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     methods.sort(key=lambda item: infos[item[0]].index)
 
     raw_seeds = top["seeds"]
+    seeds: tuple[int, ...] | range
     if isinstance(raw_seeds, int) and not isinstance(raw_seeds, bool):
-        seeds = tuple(range(check.integer("seeds", raw_seeds, 1)))
+        seeds = range(check.integer("seeds", raw_seeds, 1, MAX_SEED + 1))
     elif isinstance(raw_seeds, list) and raw_seeds:
-        seeds = tuple(check.integer(f"seeds[{i}]", s, 0) for i, s in enumerate(raw_seeds))
+        seeds = tuple(check.integer(f"seeds[{i}]", s, 0, MAX_SEED) for i, s in enumerate(raw_seeds))
         if len(set(seeds)) != len(seeds):
             raise check.fail("seeds", f"duplicate seeds in {raw_seeds!r}")
     else:
         raise check.fail("seeds", f"expected a count ≥ 1 or a non-empty list of integers, got {raw_seeds!r}")
 
     training = check.mapping("training", top.get("training"), _TRAINING_KEYS)
-    steps = check.integer("training.steps", training.get("steps", 300_000), 1)
-    batch_size = check.integer("training.batch_size", training.get("batch_size", 64), 1)
-    eval_batches = check.integer("training.eval_batches", training.get("eval_batches", 1000), 0)
-    checkpoint_every = check.integer(
-        "training.checkpoint_every", training.get("checkpoint_every", max(1, min(10_000, steps // 4))), 1
+    steps = check.integer("training.steps", training.get("steps", 300_000), 1, MAX_STEPS)
+    batch_size = check.integer("training.batch_size", training.get("batch_size", 64), 2, MAX_BATCH_SIZE)
+    eval_batches = check.integer(
+        "training.eval_batches", training.get("eval_batches", 1000), 0, MAX_EVAL_BATCHES
     )
+    checkpoint_every = check.integer(
+        "training.checkpoint_every",
+        training.get("checkpoint_every", max(1, min(10_000, steps // 4))),
+        1,
+        MAX_STEPS,
+    )
+
+    from disentbench.models.config import PRECISIONS
+
+    precision = check.choice("training.precision", training.get("precision", "fp32"), PRECISIONS)
 
     evaluation = check.mapping("evaluation", top.get("evaluation"), _EVALUATION_KEYS)
     preset = check.choice("evaluation.preset", evaluation.get("preset", "paper"), list(PRESETS))
     raw_metrics = evaluation.get("metrics", "all")
     metrics = (
-        None if raw_metrics == "all" else check.string_list("evaluation.metrics", raw_metrics, METRIC_NAMES)
+        None
+        if raw_metrics == "all"
+        else check.string_list("evaluation.metrics", raw_metrics, METRIC_NAMES + MODEL_METRICS)
     )
     representations = check.string_list(
         "evaluation.representations",
@@ -382,16 +503,27 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         "evaluation.sklearn_semantics", evaluation.get("sklearn_semantics", "modern"), SKLEARN_SEMANTICS
     )
 
+    save_traversals = evaluation.get("save_traversals", False)
+    if not isinstance(save_traversals, bool):
+        raise check.fail("evaluation.save_traversals", f"expected true or false, got {save_traversals!r}")
+
     raw_resources = check.mapping("resources", top.get("resources"), _RESOURCE_KEYS)
     max_concurrent = raw_resources.get("max_concurrent")
     resources = Resources(
-        cpus_per_trial=check.number("resources.cpus_per_trial", raw_resources.get("cpus_per_trial", 1), 0.0),
+        cpus_per_trial=check.number(
+            "resources.cpus_per_trial", raw_resources.get("cpus_per_trial", 1), 0.0, positive=True
+        ),
         gpus_per_trial=check.number("resources.gpus_per_trial", raw_resources.get("gpus_per_trial", 0), 0.0),
         max_concurrent=None
         if max_concurrent is None
-        else check.integer("resources.max_concurrent", max_concurrent, 1),
+        else check.integer("resources.max_concurrent", max_concurrent, 0),
         max_failures=check.integer("resources.max_failures", raw_resources.get("max_failures", 2), 0),
+        models_per_trial=check.integer(
+            "resources.models_per_trial", raw_resources.get("models_per_trial", 1), 1, MAX_MODELS_PER_TRIAL
+        ),
     )
+    data_policy = check.mapping("data", top.get("data"), _DATA_KEYS)
+    stand_in = check.choice("data.stand_in", data_policy.get("stand_in", "allow"), STAND_IN_POLICIES)
     return Study(
         name=name,
         path=path,
@@ -408,4 +540,8 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         eval_seeds=eval_seeds,
         sklearn_semantics=sklearn_semantics,
         resources=resources,
+        stand_in=stand_in,
+        plugins=tuple(plugins),
+        precision=precision,
+        save_traversals=save_traversals,
     )

@@ -1,24 +1,28 @@
-"""Ground-truth data sets: one interface, one registry (data.md §4).
+"""Ground-truth data sets: one interface, one registry (docs/reference/data.md §4).
 
 ``get(name, root=None)`` returns a ready data set; ``names()`` lists the registry;
 ``prepare(name, root, render_if_missing=True)`` renders the offline stand-in when no file is
 present. The registry below is the one list the CLI, the study validation and the docs read.
 
 Observation layout (all data sets): ``sample_observations_from_factors(factors, rs)`` returns
-float32 in [0, 1], **channels-first** ``(n, C, 64, 64)`` (C = 1 for ``dsprites_full``, 3 for
-``color_dsprites``, ``noisy_dsprites``, ``scream_dsprites``, ``shapes3d``); the reference is
-channels-last ``(n, 64, 64, C)`` with the same values. Factors are int64 class indices
+float32 in [0, 1], **channels-first** ``(n, C, 64, 64)`` (C = 1 for ``dsprites_full`` and
+``smallnorb``, 3 for the other dSprites variants, ``cars3d``, ``shapes3d`` and MPI3D); the
+reference is channels-last ``(n, 64, 64, C)`` with the same values (SmallNORB: see its module
+for the rare values just outside [0, 1]). Factors are int64 class indices
 ``(n, K)`` in the order of ``factor_names``. Random draws (factors, nuisance factors, variant
 noise) follow the reference's order and shapes exactly; noise is drawn in the reference's
 channels-last layout and then transposed, so a ``RandomState`` gives the reference's pixels.
 
-Pixels stay uint8 (dSprites: bit-packed) in one memory-mapped cache file per machine, shared by
-every process (``cache.py``); only the sampled batch is converted to float32.
+Pixels stay uint8 (dSprites: bit-packed; SmallNORB: int16) in one memory-mapped cache file per
+machine, shared by every process (``cache.py``); only the sampled batch is converted to float32.
 
 Files (``paths.py``): under the data root (``root``, ``$DISENTBENCH_DATA`` or the user cache) or
 ``$DISENTANGLEMENT_LIB_DATA``: ``dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz``,
-``scream/scream.jpg``, ``3dshapes/3dshapes.h5``. Get them with ``disentbench data download NAME``
-(official) or ``disentbench data render NAME`` (offline stand-in, recorded in ``provenance``).
+``scream/scream.jpg``, ``3dshapes/3dshapes.h5``, ``small_norb/smallnorb-*.mat`` (six files),
+``cars/*.mat`` (183 files), ``mpi3d_{toy,realistic,real}/mpi3d_*.npz``. Get them with
+``disentbench data download NAME`` (official) or, for dSprites and Shapes3D only,
+``disentbench data render NAME`` (offline stand-in, recorded in ``provenance``).
+``availability.py`` says whether a study may run on what is there (the stand-in policy).
 """
 
 from __future__ import annotations
@@ -41,7 +45,13 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "color_dsprites": ("disentbench.datasets.dsprites", "ColorDSprites"),
     "noisy_dsprites": ("disentbench.datasets.dsprites", "NoisyDSprites"),
     "scream_dsprites": ("disentbench.datasets.dsprites", "ScreamDSprites"),
+    "smallnorb": ("disentbench.datasets.smallnorb", "SmallNORB"),
+    "cars3d": ("disentbench.datasets.cars3d", "Cars3D"),
     "shapes3d": ("disentbench.datasets.shapes3d", "Shapes3D"),
+    # Not in the 2019 study; the data of the NeurIPS 2019 challenge (docs/reference/data.md §4.6).
+    "mpi3d_toy": ("disentbench.datasets.mpi3d", "MPI3DToy"),
+    "mpi3d_realistic": ("disentbench.datasets.mpi3d", "MPI3DRealistic"),
+    "mpi3d_real": ("disentbench.datasets.mpi3d", "MPI3DReal"),
 }
 
 
@@ -73,8 +83,10 @@ def prepare(
 
     The render is logged (and recorded in the data set's ``provenance``), so a run on rendered
     data is never mistaken for one on the official file. ``reduced`` renders the small grid
-    (for smoke tests); it has no effect when a file is already present. ``scream_dsprites``
-    still needs the Scream image (``disentbench data download scream``): it cannot be rendered.
+    (for smoke tests); it has no effect when a file is already present. Only dSprites and
+    Shapes3D have a stand-in: ``scream_dsprites`` still needs the Scream image, and SmallNORB,
+    Cars3D and MPI3D need their official files (``disentbench data download NAME``); for them a
+    missing file raises ``DataFileError`` saying where to put it and how to download it.
     """
     from disentbench.datasets import paths
     from disentbench.errors import UserError
@@ -82,7 +94,7 @@ def prepare(
     if name not in REGISTRY:
         raise UserError(f"unknown data set {name!r}; expected one of {', '.join(REGISTRY)}")
     src = paths.source(name)
-    if render_if_missing and paths.find(src.name, root) is None:
+    if render_if_missing and src.renderable and paths.find(src.name, root) is None:
         from disentbench.datasets.cache import locked
 
         target = paths.default_path(src.name, root)

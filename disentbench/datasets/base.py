@@ -1,4 +1,4 @@
-"""The ground-truth data interface every data set and every metric relies on (metrics.md §1.4).
+"""The ground-truth data interface every data set and every metric relies on (docs/reference/metrics.md §1.4).
 
 Layout: observations are float32 in [0, 1], **channels-first** ``(n, C, 64, 64)`` so they feed a
 torch ``Conv2d`` directly (the reference is channels-last ``(n, 64, 64, C)``; only the axis order
@@ -76,7 +76,7 @@ class GroundTruthData(abc.ABC):
 
 
 class SplitDiscreteStateSpace:
-    """A full factor grid split into latent factors and nuisance factors (data.md §4.1).
+    """A full factor grid split into latent factors and nuisance factors (docs/reference/data.md §4.1).
 
     Nuisance factors are re-drawn uniformly every time an observation is produced, after the
     latent factors, in factor order.

@@ -1,4 +1,4 @@
-"""Pixel caches shared by every process on a machine (issue item 6).
+"""Pixel caches shared by every process on a machine (README.md).
 
 The source files are compressed (dSprites npz) or chunked (HDF5); decoding them per process
 would hold one private copy of the pixels per Ray worker. Instead the first load writes the pixels
@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,21 @@ log = logging.getLogger(__name__)
 CACHE_VERSION = 1
 
 
-def source_key(path: Path) -> str:
-    """Identity of a source file's content as far as the file system tells: size and mtime."""
+def source_key(path: Path, related: Sequence[Path] = ()) -> str:
+    """Identity of a source file's content as far as the file system tells: size and mtime.
+
+    ``related``: further files the cache is derived from (SmallNORB's six files, Cars3D's 183);
+    their names, sizes and mtimes enter the key through a short digest.
+    """
     st = path.stat()
-    return f"v{CACHE_VERSION}-{st.st_size}-{st.st_mtime_ns}"
+    key = f"v{CACHE_VERSION}-{st.st_size}-{st.st_mtime_ns}"
+    if related:
+        digest = hashlib.sha1()
+        for other in related:
+            other_st = other.stat()
+            digest.update(f"{other.name}\0{other_st.st_size}\0{other_st.st_mtime_ns}\n".encode())
+        key += f"-{digest.hexdigest()[:12]}"
+    return key
 
 
 def cache_dir_for(path: Path) -> Path:
@@ -51,9 +62,9 @@ def cache_dir_for(path: Path) -> Path:
     return fallback
 
 
-def cache_path(path: Path, kind: str, suffix: str = ".npy") -> Path:
-    """Cache file of kind ``kind`` for the current version of ``path``."""
-    return cache_dir_for(path) / f".{path.name}.{source_key(path)}.{kind}{suffix}"
+def cache_path(path: Path, kind: str, suffix: str = ".npy", related: Sequence[Path] = ()) -> Path:
+    """Cache file of kind ``kind`` for the current version of ``path`` (and ``related``)."""
+    return cache_dir_for(path) / f".{path.name}.{source_key(path, related)}.{kind}{suffix}"
 
 
 @contextlib.contextmanager
@@ -76,13 +87,13 @@ def _remove_stale(path: Path, kind: str, suffix: str, keep: Path) -> None:
                 old.unlink()
 
 
-def ensure_npy(path: Path, kind: str, build: Callable[[Path], None]) -> Path:
+def ensure_npy(path: Path, kind: str, build: Callable[[Path], None], related: Sequence[Path] = ()) -> Path:
     """The ``.npy`` cache of ``kind`` for ``path``, built by ``build(tmp_path)`` if missing.
 
     ``build`` writes a complete ``.npy`` file at the path it is given (e.g. with
     ``np.lib.format.open_memmap``); it is renamed into place only when ``build`` returns.
     """
-    target = cache_path(path, kind)
+    target = cache_path(path, kind, related=related)
     if target.is_file():
         return target
     with locked(target.parent / f".{path.name}.lock"):
@@ -116,7 +127,11 @@ class NpyWriter:
         if block.dtype != self.dtype or block.shape[1:] != self.shape[1:]:
             raise ValueError(f"block {block.dtype} {block.shape} does not fit {self.dtype} {self.shape}")
         self._fh.write(np.ascontiguousarray(block).tobytes())
-        self.rows += block.shape[0]
+        before, self.rows = self.rows, self.rows + block.shape[0]
+        # Progress of a long build (a minute or more for SmallNORB, Cars3D, MPI3D): every tenth.
+        tenth = max(1, self.shape[0] // 10)
+        if self.rows // tenth > before // tenth and self.rows < self.shape[0]:
+            log.info("cache %s: %d of %d rows written", self._fh.name, self.rows, self.shape[0])
 
     def close(self) -> None:
         """Flush to disk; raises if fewer or more rows were written than the header says."""
@@ -141,9 +156,11 @@ def open_memmap(path: Path) -> np.ndarray:
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
-def cached_json(path: Path, kind: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def cached_json(
+    path: Path, kind: str, compute: Callable[[], dict[str, Any]], related: Sequence[Path] = ()
+) -> dict[str, Any]:
     """A small JSON fact about ``path`` (e.g. its checksum), computed once per file version."""
-    target = cache_path(path, kind, suffix=".json")
+    target = cache_path(path, kind, suffix=".json", related=related)
     if target.is_file():
         try:
             with open(target, encoding="utf-8") as fh:
@@ -172,3 +189,16 @@ def git_blob_sha1_of(path: Path, chunk: int = 1 << 22) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def manifest_sha256(files: Sequence[Path]) -> str:
+    """One SHA-256 over several files (of their ``name  sha256`` lines), cached per file version.
+
+    The content digest of a multi-file source (SmallNORB's six files, Cars3D's 183).
+    """
+
+    def compute() -> dict[str, Any]:
+        lines = "".join(f"{p.name}  {sha256_of(p)}\n" for p in files)
+        return {"sha256": hashlib.sha256(lines.encode()).hexdigest()}
+
+    return cached_json(files[0], "manifest", compute, related=files[1:])["sha256"]

@@ -1,9 +1,11 @@
-"""``disentbench data render|download|info`` (issue 2).
+"""``disentbench data render|download|info`` (docs/architecture.md).
 
 ``render NAME`` writes the offline stand-in (dSprites, Shapes3D) in the official format;
-``download NAME`` fetches the official file (dSprites, Shapes3D, Scream); ``info NAME`` prints
-where the file is, its provenance, factor sizes and checksum status. NAME is a file name
-(``dsprites``, ``shapes3d``, ``scream``) or a data-set name (``dsprites_full``, ...).
+``download NAME`` fetches the official file(s) (dSprites, Shapes3D, Scream, SmallNORB, Cars3D,
+MPI3D); ``info NAME`` prints where the file is, its provenance, factor sizes and checksum status,
+or, when it is missing, where to put it and how to download it (exit status 2). NAME is a file
+name (``dsprites``, ``shapes3d``, ``scream``, ``smallnorb``, ``cars3d``, ``mpi3d_*``) or a
+data-set name (``dsprites_full``, ...).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.set_defaults(handler=_render)
 
     download = sub.add_parser("download", help="download the official file (verified, resumable)")
-    download.add_argument("name", help="dsprites, shapes3d or scream")
+    download.add_argument("name", help=", ".join(paths.SOURCES))
     _root_arg(download)
     download.add_argument("--url", default=None, help="mirror URL (default: the official source)")
     download.add_argument("--force", action="store_true", help="download again even if present")
@@ -115,13 +117,64 @@ def info(name: str, root: Path | None = None) -> dict[str, Any]:
         attrs = layout["attrs"]
         report["factors"] = dict(zip(shapes3d.FACTOR_NAMES, layout["sizes"], strict=True))
         report.update(_provenance(attrs if "renderer" in attrs else None, path, shapes3d.checksums, "sha256"))
-    else:
+    elif src.name == "scream":
         from disentbench.datasets.dsprites import load_scream
 
         pixels = load_scream(path)
         report["thumbnail_size"] = [int(pixels.shape[1]), int(pixels.shape[0])]
         report["source"] = "official"
-        report["checksum"] = "no official checksum is published (data.md §4.7)"
+        report["checksum"] = "no official checksum is published (docs/reference/data.md §4.7)"
+    else:
+        report.update(_official_only_info(src.name, path))
+    return report
+
+
+def _official_only_info(name: str, path: Path) -> dict[str, Any]:
+    """``info`` of the sources without a stand-in (SmallNORB, Cars3D, MPI3D; docs/reference/data.md §4.6)."""
+    from disentbench.datasets import cache
+    from disentbench.datasets.download import pinned_sha256
+
+    report: dict[str, Any] = {"source": "official"}
+    if name == "smallnorb":
+        from disentbench.datasets import smallnorb
+
+        files = paths.part_paths(name, path)
+        report["path"] = str(path.parent)
+        report["files"] = {p.name: list(smallnorb.read_header(p)[1]) for p in files}
+        report["factors"] = {
+            smallnorb.FEATURE_NAMES[i]: smallnorb.OFFICIAL_SIZES[i] for i in smallnorb.LATENT_INDICES
+        }
+        report["nuisance_factors"] = {"instance": smallnorb.OFFICIAL_SIZES[1]}
+        digest, what = cache.manifest_sha256(files), "content sha256 of the six .mat files"
+    elif name == "cars3d":
+        from disentbench.datasets import cars3d
+
+        files = cars3d.mat_files(path)
+        report["files"] = len(files)
+        report["factors"] = dict(zip(cars3d.FACTOR_NAMES, cars3d.OFFICIAL_SIZES, strict=True))
+        report["object_order"] = "sorted file names (the reference: unsorted directory listing)"
+        digest, what = cache.manifest_sha256(files), f"content sha256 of the {len(files)} .mat files"
+    else:
+        from disentbench.datasets import mpi3d
+
+        layout = mpi3d.read_layout(path)
+        report["factors"] = dict(zip(mpi3d.FACTOR_NAMES, layout["grid"], strict=True))
+        report["memory_mapped_in_place"] = layout["offset"] is not None
+        digest, what = (
+            cache.cached_json(path, "checksums", lambda: {"sha256": cache.sha256_of(path)})["sha256"],
+            "sha256",
+        )
+    pinned = pinned_sha256(name)
+    report["sha256"] = digest
+    if pinned is None:
+        report["checksum"] = (
+            f"not pinned: no official checksum is recorded for {name} (docs/reference/data.md §4.7), "
+            f"so the file cannot be verified; its {what} is shown above"
+        )
+    else:
+        report["checksum"] = (
+            "verified" if digest == pinned else "MISMATCH: sha256 differs from the pinned one"
+        )
     return report
 
 

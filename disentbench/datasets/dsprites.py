@@ -1,6 +1,6 @@
 """dSprites and its variants, read from the official npz (or our rendered stand-in).
 
-data.md §4.2–4.3. Latent factors: shape (3), scale (6), orientation (40), posX (32), posY (32);
+docs/reference/data.md §4.2–4.3. Latent factors: shape (3), scale (6), orientation (40), posX (32), posY (32);
 the constant colour factor (size 1) is a nuisance that consumes no random draws. A rendered
 *reduced* file holds a sub-grid; its factor sizes then come from its metadata.
 
@@ -21,7 +21,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,14 +29,17 @@ from disentbench.datasets import cache, paths
 from disentbench.datasets.base import GroundTruthData, SplitDiscreteStateSpace, factors_to_index
 from disentbench.errors import DataFileError
 
-#: Official factor grid (data.md §4.2), colour first.
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+#: Official factor grid (docs/reference/data.md §4.2), colour first.
 OFFICIAL_SIZES = (1, 3, 6, 40, 32, 32)
 LATENT_NAMES = ("shape", "scale", "orientation", "posX", "posY")
-#: git blob id of the official npz (data.md §4.7), the one checksum of it that is known.
+#: git blob id of the official npz (docs/reference/data.md §4.7), the one checksum of it that is known.
 OFFICIAL_GIT_BLOB_SHA1 = "d98996d3f8ee1550e06b9d4ed78d0beb478910d5"
 _ROWS_PER_CHUNK = 8192
 
-# The Scream image (data.md §4.3): PIL thumbnail to fit 350 (width) × 274 (height).
+# The Scream image (docs/reference/data.md §4.3): PIL thumbnail to fit 350 (width) × 274 (height).
 SCREAM_THUMBNAIL = (350, 274)
 
 
@@ -110,7 +113,7 @@ def read_layout(path: Path, *, use_cache: bool = False) -> dict[str, Any]:
             f"{path}: latents_classes must be an integer array of shape ({n}, 6); "
             f"found {classes.dtype} {classes.shape}"
         )
-    # Spot-check the storage order: posY fastest (data.md §4.2), over the file's own grid.
+    # Spot-check the storage order: posY fastest (docs/reference/data.md §4.2), over the file's own grid.
     expect = np.stack(np.unravel_index(np.arange(n), sizes), axis=1)
     if meta and "latents_indices" in meta:
         for k, name in enumerate(LATENT_NAMES, start=1):
@@ -213,7 +216,7 @@ def open_images(path: Path) -> DSpritesImages:
 
 
 class DSpritesFull(GroundTruthData):
-    """``dsprites_full``: x = the binary mask, one channel (data.md §4.3)."""
+    """``dsprites_full``: x = the binary mask, one channel (docs/reference/data.md §4.3)."""
 
     name = "dsprites_full"
     num_channels = 1
@@ -320,15 +323,36 @@ class ScreamDSprites(DSpritesFull):
         return out.transpose(0, 3, 1, 2).astype(np.float32)
 
 
+def paper_era_thumbnail(img: PILImage, size: tuple[int, int]) -> PILImage:
+    """``img`` shrunk to fit ``size`` as the reference's ``Image.thumbnail`` did (Pillow ≤ 6, the
+    study's era; docs/reference/data.md §4.3).
+
+    The target size keeps the aspect ratio with Pillow 6's truncating arithmetic; on a JPEG that is
+    not yet decoded, ``draft`` makes the decoder itself shrink the image by 1/2, 1/4 or 1/8 (DCT
+    scaling) to the smallest size still at least the target; one bicubic resize then reaches it.
+    Pillow ≥ 7's ``thumbnail`` drafts to twice the target and resizes in two steps
+    (``reducing_gap``), which gives other pixels, hence this function instead of a call to it.
+    """
+    from PIL import Image
+
+    width, height = img.size
+    if width > size[0]:
+        height, width = int(max(height * size[0] / width, 1)), int(size[0])
+    if height > size[1]:
+        width, height = int(max(width * size[1] / height, 1)), int(size[1])
+    if (width, height) == img.size:
+        return img
+    img.draft(None, (width, height))
+    return img.resize((width, height), Image.Resampling.BICUBIC)
+
+
 def load_scream(path: Path) -> np.ndarray:
     """The Scream image as float64 ``(H, W, 3)`` in [0, 1], thumbnailed to fit 350 × 274 (§4.3)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as img:
-            img = img.convert("RGB")
-            img.thumbnail(SCREAM_THUMBNAIL)
-            pixels = np.asarray(img, dtype=np.float64) / 255.0
+            pixels = np.asarray(paper_era_thumbnail(img, SCREAM_THUMBNAIL).convert("RGB"), np.float64) / 255.0
     except FileNotFoundError:
         raise DataFileError(
             f"Scream image not found: {path}; get it with `disentbench data download scream`"

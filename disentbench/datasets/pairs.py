@@ -1,7 +1,8 @@
 """Pairs of observations that share all but a few factors: the weakly-supervised data stream
 (docs/reference/weak.md §1).
 
-One pair, in the reference's draw order from one ``RandomState`` ``rs`` (§1.1):
+One pair, in the reference's draw order from one ``RandomState`` ``rs``
+(docs/reference/weak.md §1.1):
 
 1. ``f1`` = ``data.sample_factors(1, rs)``;
 2. ``x1`` = ``data.sample_observations_from_factors(f1, rs)`` (nuisances and variant noise);
@@ -44,7 +45,8 @@ class PairFactors:
 
 
 def check_k(k: int, num_factors: int) -> int:
-    """``k`` validated for a data set with ``num_factors`` latent factors (§5.2): −1 or 1 … F."""
+    """``k`` validated for a data set with ``num_factors`` latent factors: −1 or 1 … F
+    (docs/reference/weak.md §5)."""
     if num_factors < 2:
         raise UserError(
             f"k: weak supervision needs a data set with at least 2 latent factors, this one has {num_factors}"
@@ -120,7 +122,7 @@ def draw_pair_batch(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One batch of ``batch_size`` pairs: ``(x1, x2, labels)``, float32 ``(B, C, 64, 64)`` each.
 
-    ``per_pair`` follows the reference's stream exactly (§1.1, one pair after the other);
+    ``per_pair`` follows the reference's stream exactly (one pair after the other);
     ``batched`` draws the same distribution with vectorised rendering — all first factors, then
     their observations, then the dynamics, then the second observations — a different order of the
     random stream (docs/deviations.md, "Weak supervision").

@@ -1,6 +1,6 @@
 """Shapes3D from the public ``3dshapes.h5`` (or our rendered stand-in in the same format).
 
-data.md §4.5: ``images`` (480000, 64, 64, 3) uint8 RGB, ``labels`` (480000, 6) float64 factor
+docs/reference/data.md §4.5: ``images`` (480000, 64, 64, 3) uint8 RGB, ``labels`` (480000, 6) float64 factor
 *values*; factors in storage order (orientation fastest): floor_hue 10, wall_hue 10,
 object_hue 10, scale 8, shape 4, orientation 15, all latent, no nuisance, no noise.
 
@@ -114,7 +114,7 @@ def _build_raw(path: Path, n: int, tmp: Path) -> None:
 
 
 class Shapes3D(GroundTruthData):
-    """``shapes3d``: six latent factors, RGB observations ``(3, 64, 64)`` (data.md §4.5)."""
+    """``shapes3d``: six latent factors, RGB observations ``(3, 64, 64)`` (docs/reference/data.md §4.5)."""
 
     name = "shapes3d"
 

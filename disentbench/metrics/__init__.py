@@ -1,4 +1,4 @@
-"""The evaluation scores of the study (metrics.md), their presets and ``evaluate``.
+"""The evaluation scores of the study (docs/reference/metrics.md), their presets and ``evaluate``.
 
 Each score has ``compute_<name>(ground_truth_data, representation_function, random_state,
 **params)`` (samples as the reference does) and, where it needs only codes and factors, an array
@@ -9,7 +9,7 @@ function of ``(n, d)`` codes and ``(n, K)`` factors (``mig``, ``dci``, ``sap``, 
 from disentbench.metrics.beta_vae import compute_beta_vae
 from disentbench.metrics.dci import compute_dci, dci
 from disentbench.metrics.downstream import compute_downstream, downstream
-from disentbench.metrics.evaluate import METRIC_NAMES, METRICS, STUDY_METRICS, derive_seeds, evaluate
+from disentbench.metrics.evaluate import METRIC_NAMES, METRICS, STUDY_METRICS, evaluate, metric_seeds_for
 from disentbench.metrics.factor_vae import compute_factor_vae
 from disentbench.metrics.irs import compute_irs, irs
 from disentbench.metrics.mig import compute_mig, mig
@@ -37,11 +37,11 @@ __all__ = [
     "compute_sap",
     "compute_unsupervised",
     "dci",
-    "derive_seeds",
     "downstream",
     "evaluate",
     "get_preset",
     "irs",
+    "metric_seeds_for",
     "mig",
     "modularity_explicitness",
     "sap",

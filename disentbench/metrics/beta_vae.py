@@ -1,4 +1,4 @@
-"""BetaVAE score (Higgins et al., ICLR 2017), as the reference computes it (metrics.md §2).
+"""BetaVAE score (Higgins et al., ICLR 2017), as the reference computes it (docs/reference/metrics.md §2).
 
 One labelled point: draw a factor ``k``, two batches of ``batch_size`` factor vectors that agree
 in factor ``k``; the feature is the batch mean of ``|r(x1) - r(x2)|``, the label is ``k``. A

@@ -2,8 +2,8 @@
 
 The study's DCI and boosted-trees downstream scores fit ``GradientBoostingClassifier()`` (100
 stages, depth 3, learning rate 0.1, log-loss; one tree per class and stage) on 10,000 points, and
-DCI reads its impurity ``feature_importances_`` (metrics.md §5, §10). scikit-learn re-sorts every
-node's samples for every feature; with dSprites' factors (3 + 6 + 40 + 32 + 32 classes) that is
+DCI reads its impurity ``feature_importances_`` (docs/reference/metrics.md §5, §10). scikit-learn re-sorts
+every node's samples for every feature; with dSprites' factors (3 + 6 + 40 + 32 + 32 classes) that is
 11,300 trees per score and minutes of CPU. :class:`ExactGradientBoostingClassifier` grows the
 *same* trees from one sort per feature (see :mod:`disentbench.metrics._boosting_kernels`):
 same split search, same random feature-visiting order drawn from the same ``random_state``

@@ -1,12 +1,12 @@
 """DCI disentanglement, completeness and informativeness (Eastwood & Williams, ICLR 2018).
 
-As the reference computes it (metrics.md §5): for each factor j a ``GradientBoostingClassifier``
-(all defaults) is fitted on the raw train codes; its impurity-based ``feature_importances_`` form
-column j of the importance matrix ``R (d, K)``; its train / test accuracies are the
-informativeness. Disentanglement weighs ``1 - H_K(R_i· / sum_j R_ij)`` per code by the code's share
+As the reference computes it (docs/reference/metrics.md §5): for each factor j a
+``GradientBoostingClassifier`` (all defaults) is fitted on the raw train codes; its impurity-based
+``feature_importances_`` form column j of the importance matrix ``R (d, K)``; its train / test accuracies are
+the informativeness. Disentanglement weighs ``1 - H_K(R_i· / sum_j R_ij)`` per code by the code's share
 of the total importance; completeness weighs ``1 - H_d(R_·j / sum_i R_ij)`` per factor likewise.
 
-Deviation (metrics.md §14, ``docs/deviations.md``): the reference's classifier has no
+Deviation (docs/reference/metrics.md §14, ``docs/deviations.md``): the reference's classifier has no
 ``random_state`` and draws from numpy's global generator, so its DCI moves run to run. Here every
 classifier gets a seed drawn from the metric's own random state *after* all points are sampled (so
 the samples are the reference's) and the same seed gives the same score. Per-factor fits may run
@@ -30,7 +30,7 @@ from disentbench.metrics.utils import DegenerateRepresentationWarning, Represent
 #: Upper bound (exclusive) of the classifier seeds drawn from the metric's random state.
 SEED_BOUND = 2**31 - 1
 
-#: Smoothing added to the importances inside the entropies only (metrics.md §5).
+#: Smoothing added to the importances inside the entropies only (docs/reference/metrics.md §5).
 EPSILON = 1e-11
 
 
@@ -66,13 +66,13 @@ def _weights(r: np.ndarray, axis: int) -> np.ndarray:
 
 
 def disentanglement(importance_matrix: np.ndarray) -> float:
-    """Importance-weighted mean of :func:`disentanglement_per_code` (metrics.md §5)."""
+    """Importance-weighted mean of :func:`disentanglement_per_code` (docs/reference/metrics.md §5)."""
     r = _check_importance_matrix(importance_matrix)
     return float(np.sum(disentanglement_per_code(r) * _weights(r, axis=1)))
 
 
 def completeness(importance_matrix: np.ndarray) -> float:
-    """Importance-weighted mean of :func:`completeness_per_factor` (metrics.md §5)."""
+    """Importance-weighted mean of :func:`completeness_per_factor` (docs/reference/metrics.md §5)."""
     r = _check_importance_matrix(importance_matrix)
     return float(np.sum(completeness_per_factor(r) * _weights(r, axis=0)))
 

@@ -1,4 +1,5 @@
-"""Downstream task: how well a classifier on the raw codes predicts each factor (metrics.md §10).
+"""Downstream task: how well a classifier on the raw codes predicts each factor (docs/reference/metrics.md
+§10).
 
 For each training size ``n`` in ``num_train`` (in order, one random state): a fresh training set
 of ``n`` points, then a fresh test set of ``num_test`` points; per factor a new classifier is
@@ -14,7 +15,7 @@ not a reference score).
 
 Deviations (``docs/deviations.md``): every point is sampled first, in the reference's order, and
 only then one seed is drawn from the same random state for the classifiers — the reference's
-gradient boosting is unseeded (metrics.md §14). Fits may run in parallel (``n_jobs``); each is
+gradient boosting is unseeded (docs/reference/metrics.md §14). Fits may run in parallel (``n_jobs``); each is
 independent and seeded, so the values do not depend on it. A factor with a single class in a
 training sample (sklearn refuses to fit; the reference crashes) predicts that class.
 """
@@ -214,7 +215,7 @@ def compute_downstream(
     gbt_implementation: str = "disentbench",
     n_jobs: int | None = None,
 ) -> dict[str, float]:
-    """The study's ``downstream_task_*`` configs (metrics.md §10).
+    """The study's ``downstream_task_*`` configs (docs/reference/metrics.md §10).
 
     Samples, in the reference's order, for each ``n``: ``n`` training points then ``num_test``
     test points (chunks of ``batch_size``); then draws one classifier seed; then fits.

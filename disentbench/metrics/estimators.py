@@ -1,10 +1,10 @@
 """Factories for every scikit-learn estimator the study's scores use, under two semantics.
 
 The reference never pinned scikit-learn, and the defaults it relies on changed in sklearn 0.22
-(metrics.md §1.6). Each factory builds the estimator *as the reference writes it*, either
+(docs/reference/metrics.md §1.6). Each factory builds the estimator *as the reference writes it*, either
 
 * ``"modern"`` — what that code means with today's sklearn defaults (lbfgs, multinomial; the
-  values of metrics.md §11 were measured this way), or
+  values of docs/reference/metrics.md §11 were measured this way), or
 * ``"2019"`` — an emulation of the paper-era (sklearn ≤ 0.21) defaults: one-vs-rest liblinear
   ``LogisticRegression`` (penalised intercept, one draw from the passed random state per ``fit``),
   one-vs-rest ``LogisticRegressionCV`` (per-class C), ``LinearSVC(dual=True)``.
@@ -54,7 +54,7 @@ class PaperEraLogisticRegression(ClassifierMixin, BaseEstimator):
     """``LogisticRegression()`` of sklearn ≤ 0.21: liblinear, one-vs-rest, L2, C=1, tol=1e-4.
 
     Old sklearn's liblinear ``fit`` drew exactly one ``randint(int32 max)`` from the estimator's
-    random state (metrics.md §2 pitfalls), so the BetaVAE score's evaluation set depends on it.
+    random state (docs/reference/metrics.md §2 pitfalls), so the BetaVAE score's evaluation set depends on it.
     We draw the same integer here when ``random_state`` is a ``RandomState`` (or an int); with
     ``random_state=None`` the old code would draw from numpy's global generator — we do not touch
     the global generator and use seed 0 instead (liblinear's primal L2-LR solver is deterministic,
@@ -100,7 +100,7 @@ def logistic_regression(semantics: str = "modern", random_state: RandomStateLike
     check_sklearn_semantics(semantics)
     if semantics == "2019":
         return PaperEraLogisticRegression(random_state=random_state)
-    # Modern lbfgs does not consume the random state (verified in metrics.md §1.6).
+    # Modern lbfgs does not consume the random state (verified in docs/reference/metrics.md §1.6).
     return LogisticRegression(random_state=random_state)
 
 
@@ -126,7 +126,7 @@ def linear_svc(
     C: float = 0.01,
     class_weight: str | dict | None = "balanced",
 ) -> LinearSVC:
-    """The SAP score's ``LinearSVC(C=0.01, class_weight="balanced")`` (metrics.md §6).
+    """The SAP score's ``LinearSVC(C=0.01, class_weight="balanced")`` (docs/reference/metrics.md §6).
 
     Modern: sklearn's ``dual="auto"`` (primal when points outnumber features). 2019: ``dual=True``
     (liblinear dual coordinate descent; its random visiting order comes from ``random_state``,
@@ -158,7 +158,7 @@ def gradient_boosting(
     """The reference's ``GradientBoostingClassifier()`` (DCI, downstream; same in both semantics).
 
     The reference passes no ``random_state`` (global generator, not reproducible run to run,
-    metrics.md §14); callers should pass one derived from the metric's own random state.
+    docs/reference/metrics.md §14); callers should pass one derived from the metric's own random state.
     """
     check_gbt_implementation(implementation)
     if implementation == "sklearn":

@@ -6,11 +6,16 @@ names), ``time.<metric>`` (seconds), ``meta.*`` (preset and its notes, sklearn s
 version, representation kind, the seed of every metric) and, for a score that raised,
 ``error.<metric>`` with the message (its keys are then NaN; the other scores still run).
 
-Seeds (study.md §3.2, metrics.md §1.3): by default every metric gets the seed the reference's
-``dlib_reproduce`` gave it — the same for every model, different for the ``mean`` and ``sampled``
-representations — so every model is scored on the same samples. An int seed policy derives the
+Seeds (docs/reference/study.md §3.2, docs/reference/metrics.md §1.3): by default every metric gets the seed
+the reference's ``dlib_reproduce`` gave it — the same for every model, different for the ``mean`` and
+``sampled`` representations — so every model is scored on the same samples. An int seed policy derives the
 seeds the same way from ``RandomState(seed)`` (``seeds=0`` is the reference's). IRS, which is not
 in the study, gets the two draws that follow the study's 18.
+
+Progress and warnings: ``progress`` receives an :class:`EvaluationProgress` when each score starts,
+after each block of observations it encodes, and when it ends. scikit-learn's
+``ConvergenceWarning`` (hundreds of unconverged fits per model are normal for the reference's
+estimators) is counted into ``meta.convergence_warnings`` instead of printed.
 
 Encoder calls: the sampling helpers draw points in the reference's chunks (16 points, or 64-image
 batches for BetaVAE / FactorVAE) but call the representation function on up to 1024 observations
@@ -19,16 +24,18 @@ at once; each sampled pool is encoded exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sklearn
+from sklearn.exceptions import ConvergenceWarning
 
 from disentbench.datasets.base import GroundTruthData
 from disentbench.errors import UserError
@@ -44,11 +51,28 @@ from disentbench.metrics.presets import Preset, get_preset
 from disentbench.metrics.sap import compute_sap
 from disentbench.metrics.unsupervised import compute_unsupervised
 from disentbench.metrics.utils import RepresentationFunction
+from disentbench.seeds import REFERENCE_MASTER_SEED, REPRESENTATIONS, metric_seed_table
 
 log = logging.getLogger(__name__)
 
-#: Called after each score with ``(metric name, number done, number to run)``.
-ProgressCallback = Callable[[str, int, int], None]
+
+@dataclass(frozen=True)
+class EvaluationProgress:
+    """Where :func:`evaluate` is: a score started, encoded a block of observations, or ended."""
+
+    metric: str
+    #: 1-based position of ``metric`` among the scores run, and their number.
+    index: int
+    total: int
+    #: ``start``, ``block`` (one call of the representation function) or ``done``.
+    event: str
+    #: Observations this score has encoded so far.
+    encoded: int
+    #: Seconds since this score started.
+    seconds: float
+
+
+ProgressCallback = Callable[[EvaluationProgress], None]
 
 
 @dataclass(frozen=True)
@@ -68,7 +92,12 @@ class MetricSpec:
 
 #: The one registry of scores (name -> spec), in the order ``evaluate`` runs them.
 METRICS: Mapping[str, MetricSpec] = {
-    "beta_vae": MetricSpec(compute_beta_vae, "beta_vae_sklearn", ("train_accuracy", "eval_accuracy"), True),
+    "beta_vae": MetricSpec(
+        compute_beta_vae,
+        "beta_vae_sklearn",
+        ("train_accuracy", "eval_accuracy"),
+        uses_sklearn_semantics=True,
+    ),
     "factor_vae": MetricSpec(
         compute_factor_vae, "factor_vae_metric", ("train_accuracy", "eval_accuracy", "num_active_dims")
     ),
@@ -80,12 +109,12 @@ METRICS: Mapping[str, MetricSpec] = {
         uses_n_jobs=True,
         uses_gbt=True,
     ),
-    "sap": MetricSpec(compute_sap, "sap_score", ("SAP_score",), True),
+    "sap": MetricSpec(compute_sap, "sap_score", ("SAP_score",), uses_sklearn_semantics=True),
     "modularity_explicitness": MetricSpec(
         compute_modularity_explicitness,
         "modularity_explicitness",
         ("modularity_score", "explicitness_score_train", "explicitness_score_test"),
-        True,
+        uses_sklearn_semantics=True,
     ),
     "unsupervised": MetricSpec(
         compute_unsupervised,
@@ -98,10 +127,19 @@ METRICS: Mapping[str, MetricSpec] = {
         ),
     ),
     "downstream_logistic_regression": MetricSpec(
-        compute_downstream, "downstream_task_logistic_regression", (), True, True
+        compute_downstream,
+        "downstream_task_logistic_regression",
+        (),
+        uses_sklearn_semantics=True,
+        uses_n_jobs=True,
     ),
     "downstream_boosted_trees": MetricSpec(
-        compute_downstream, "downstream_task_boosted_trees", (), True, True, uses_gbt=True
+        compute_downstream,
+        "downstream_task_boosted_trees",
+        (),
+        uses_sklearn_semantics=True,
+        uses_n_jobs=True,
+        uses_gbt=True,
     ),
     "irs": MetricSpec(compute_irs, "irs", ("IRS", "num_active_dims")),
 }
@@ -112,31 +150,16 @@ METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 #: The study's nine scores (the default); IRS is opt-in.
 STUDY_METRICS: tuple[str, ...] = tuple(m for m in METRIC_NAMES if m != "irs")
 
-REPRESENTATIONS: tuple[str, ...] = ("mean", "sampled")
 
-#: The reference's master seed of ``dlib_reproduce`` (study.md §3.2).
-REFERENCE_MASTER_SEED = 0
-
-
-def derive_seeds(master_seed: int = REFERENCE_MASTER_SEED) -> dict[str, dict[str, int]]:
+def metric_seeds_for(master_seed: int = REFERENCE_MASTER_SEED) -> dict[str, dict[str, int]]:
     """Per-representation, per-metric evaluation seeds, drawn as ``dlib_reproduce`` draws them.
 
-    ``RandomState(master_seed).randint(2**32)``: first the two post-processing seeds (mean,
-    sampled), then for ``mean`` and then ``sampled`` one draw per study metric config in sorted
-    config-name order; then (our addition, not in the study) one draw for IRS per representation.
-    With ``master_seed=0`` these are the seeds of study.md §3.2.
+    The draw order is ``disentbench.seeds.metric_seed_table``'s, with the study metrics' reference
+    config names and IRS (not in the study) last. With ``master_seed=0`` these are the seeds of
+    docs/reference/study.md §3.2.
     """
-    rs = np.random.RandomState(master_seed)
-    for _ in REPRESENTATIONS:
-        rs.randint(2**32)  # post-processing seeds; not used for scoring
-    by_config = sorted((METRICS[m].reference_config, m) for m in STUDY_METRICS)
-    seeds: dict[str, dict[str, int]] = {rep: {} for rep in REPRESENTATIONS}
-    for rep in REPRESENTATIONS:
-        for _, metric in by_config:
-            seeds[rep][metric] = int(rs.randint(2**32))
-    for rep in REPRESENTATIONS:
-        seeds[rep]["irs"] = int(rs.randint(2**32))
-    return seeds
+    configs = {metric: METRICS[metric].reference_config for metric in STUDY_METRICS}
+    return metric_seed_table(configs, master_seed, extra=("irs",))
 
 
 def resolve_seeds(
@@ -158,7 +181,7 @@ def resolve_seeds(
         master = int(seeds)
     else:
         raise UserError(f"seeds must be 'reference', an int or a mapping; got {seeds!r}")
-    table = derive_seeds(master)[representation]
+    table = metric_seeds_for(master)[representation]
     return {m: table[m] for m in metrics}
 
 
@@ -248,37 +271,98 @@ def evaluate(
         "meta.seeds": "custom" if isinstance(seeds, Mapping) else str(seeds),
     }
     total = len(names)
-    for done, metric in enumerate(names, start=1):
-        spec = METRICS[metric]
-        params = chosen.params_for(metric)
-        if spec.uses_sklearn_semantics:
-            params["sklearn_semantics"] = sklearn_semantics
-        if spec.uses_n_jobs:
-            params["n_jobs"] = n_jobs
-        if spec.uses_gbt and params.get("predictor", "gradient_boosting") == "gradient_boosting":
-            params["gbt_implementation"] = gbt_implementation
-        seed = metric_seeds[metric]
-        out[f"meta.seed.{metric}"] = seed
-        note = _estimator_note(metric, params)
-        if note:
-            out[f"meta.estimator.{metric}"] = note
-        log.info("evaluating %s (%d/%d, seed %d, preset %s)", metric, done, total, seed, chosen.name)
-        start = time.perf_counter()
-        try:
-            scores = spec.compute(data, representation_function, np.random.RandomState(seed), **params)
-        except Exception as exc:  # one failing score must not kill the evaluation
-            message = f"{type(exc).__name__}: {exc}"
-            warnings.warn(
-                f"score {metric} failed and is reported as NaN: {message}", RuntimeWarning, stacklevel=2
-            )
-            log.warning("score %s failed: %s", metric, message)
-            out[f"error.{metric}"] = message
-            scores = dict.fromkeys(_failure_keys(metric, params, data), math.nan)
-        elapsed = time.perf_counter() - start
-        for key, value in scores.items():
-            out[f"{metric}.{key}"] = float(value)
-        out[f"time.{metric}"] = elapsed
-        log.info("%s done in %.1f s", metric, elapsed)
-        if progress is not None:
-            progress(metric, done, total)
+    with _counted_convergence_warnings() as convergence:
+        for index, metric in enumerate(names, start=1):
+            spec = METRICS[metric]
+            params = chosen.params_for(metric)
+            if spec.uses_sklearn_semantics:
+                params["sklearn_semantics"] = sklearn_semantics
+            if spec.uses_n_jobs:
+                params["n_jobs"] = n_jobs
+            if spec.uses_gbt and params.get("predictor", "gradient_boosting") == "gradient_boosting":
+                params["gbt_implementation"] = gbt_implementation
+            seed = metric_seeds[metric]
+            out[f"meta.seed.{metric}"] = seed
+            note = _estimator_note(metric, params)
+            if note:
+                out[f"meta.estimator.{metric}"] = note
+            log.info("evaluating %s (%d/%d, seed %d, preset %s)", metric, index, total, seed, chosen.name)
+            tracker = _ScoreProgress(metric, index, total, progress)
+            try:
+                scores = spec.compute(
+                    data, tracker.wrap(representation_function), np.random.RandomState(seed), **params
+                )
+            except Exception as exc:  # one failing score must not kill the evaluation
+                message = f"{type(exc).__name__}: {exc}"
+                warnings.warn(
+                    f"score {metric} failed and is reported as NaN: {message}", RuntimeWarning, stacklevel=2
+                )
+                log.warning("score %s failed: %s", metric, message)
+                out[f"error.{metric}"] = message
+                scores = dict.fromkeys(_failure_keys(metric, params, data), math.nan)
+            elapsed = tracker.done()
+            for key, value in scores.items():
+                out[f"{metric}.{key}"] = float(value)
+            out[f"time.{metric}"] = elapsed
+            log.info("%s done in %.1f s", metric, elapsed)
+    out["meta.convergence_warnings"] = convergence[0]
+    if convergence[0]:
+        log.info("%d scikit-learn convergence warning(s) while scoring %s", convergence[0], representation)
     return out
+
+
+class _ScoreProgress:
+    """Times one score and tells ``progress`` about its start, encoded blocks and end."""
+
+    def __init__(self, metric: str, index: int, total: int, progress: ProgressCallback | None) -> None:
+        self.metric, self.index, self.total, self.progress = metric, index, total, progress
+        self.encoded = 0
+        self.start = time.perf_counter()
+        self._tell("start")
+
+    def _tell(self, event: str) -> None:
+        if self.progress is not None:
+            seconds = time.perf_counter() - self.start
+            self.progress(
+                EvaluationProgress(self.metric, self.index, self.total, event, self.encoded, seconds)
+            )
+
+    def wrap(self, function: RepresentationFunction) -> RepresentationFunction:
+        """``function``, counting what it encodes (itself when nobody listens)."""
+        if self.progress is None:
+            return function
+
+        def encode(observations: np.ndarray) -> np.ndarray:
+            codes = function(observations)
+            self.encoded += len(observations)
+            self._tell("block")
+            return codes
+
+        return encode
+
+    def done(self) -> float:
+        """Seconds the score took; tells ``progress`` it ended."""
+        elapsed = time.perf_counter() - self.start
+        self._tell("done")
+        return elapsed
+
+
+@contextlib.contextmanager
+def _counted_convergence_warnings() -> Iterator[list[int]]:
+    """Count scikit-learn's ``ConvergenceWarning`` (every occurrence) instead of printing it.
+
+    Counts the warnings of this process, its threads included (joblib's thread pools). Fits run
+    in joblib worker processes (``n_jobs`` > 1 with a process backend) warn in those processes
+    and are not counted. Other warnings are passed on when the evaluation ends.
+    """
+    count = [0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield count
+    for item in caught:
+        if issubclass(item.category, ConvergenceWarning):
+            count[0] += 1
+        else:  # shown now, through the caller's filters and handlers
+            warnings.warn_explicit(
+                item.message, item.category, item.filename, item.lineno, source=item.source
+            )

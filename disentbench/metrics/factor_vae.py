@@ -1,4 +1,4 @@
-"""FactorVAE score (Kim & Mnih, ICML 2018), as the reference computes it (metrics.md §3).
+"""FactorVAE score (Kim & Mnih, ICML 2018), as the reference computes it (docs/reference/metrics.md §3).
 
 Global variances of each code dimension (ddof=1) over ``num_variance_estimate`` observations;
 dimensions with standard deviation below ``prune_threshold`` are ignored. One vote: fix a random
@@ -90,7 +90,7 @@ def compute_factor_vae(
     ``num_active_dims``.
 
     Deviation: the reference reports ``num_active_dims`` as the number of *all* dims (it takes the
-    length of the boolean mask, metrics.md §3); we report the number of active dims. The
+    length of the boolean mask, docs/reference/metrics.md §3); we report the number of active dims. The
     accuracies are the reference's. With no active dimension the score is 0 (as the reference),
     with a warning.
     """

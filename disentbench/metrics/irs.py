@@ -1,4 +1,4 @@
-"""Interventional Robustness Score (Suter et al., ICML 2019), as the reference (metrics.md §8).
+"""Interventional Robustness Score (Suter et al., ICML 2019), as the reference (docs/reference/metrics.md §8).
 
 Not among the study's configs; offered with the reference's sample config (10000 points,
 20-bin discretisation of the **factors**, ``diff_quantile=0.99``).
@@ -63,7 +63,7 @@ def irs(
     """IRS of ``codes (n, d)`` w.r.t. ``factors (n, k)`` (factors discretised into ``num_bins``).
 
     Deviation: the reference's ``num_active_dims`` is the *sum of the values* of the non-constant
-    latents (a bug, metrics.md §8); we return the number of non-constant latents.
+    latents (a bug, docs/reference/metrics.md §8); we return the number of non-constant latents.
     """
     if not 0.0 <= diff_quantile <= 1.0:
         raise ValueError(f"diff_quantile must be in [0, 1], got {diff_quantile}")

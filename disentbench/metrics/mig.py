@@ -1,4 +1,5 @@
-"""Mutual Information Gap (Chen et al., NeurIPS 2018), as the reference computes it (metrics.md §4).
+"""Mutual Information Gap (Chen et al., NeurIPS 2018), as the reference computes it (docs/reference/metrics.md
+§4).
 
 ``discrete_mig = mean_j (I(z_a; v_j) - I(z_b; v_j)) / H(v_j)`` where ``a, b`` are the latents with
 the largest and second-largest plug-in mutual information with factor ``j``; each latent is

@@ -1,4 +1,5 @@
-"""Modularity and Explicitness (Ridgeway & Mozer, NeurIPS 2018), as the reference (metrics.md §7).
+"""Modularity and Explicitness (Ridgeway & Mozer, NeurIPS 2018), as the reference (docs/reference/metrics.md
+§7).
 
 Modularity (training sample): per latent i, ``1 - (sum_j M_ij^2 - max_j M_ij^2) / (max_j M_ij^2 (K-1))``
 with ``M`` the plug-in MI between the 20-bin-discretised latent and each factor; latents with no
@@ -86,10 +87,17 @@ def explicitness_per_factor(
     )
 
 
-def _standardise(mus_train: np.ndarray, mus_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Train-statistics standardisation (ddof=0). Deviation: a latent constant in the training
-    sample has std 0 and the reference crashes (NaN features); we divide it by 1 instead, as
-    scikit-learn's ``StandardScaler`` does, so it becomes an uninformative zero feature."""
+def _standardise(
+    mus_train: np.ndarray, mus_test: np.ndarray, dtype: type[np.floating]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train-statistics standardisation (ddof=0) in the codes' own ``dtype``, as the reference does:
+    numpy keeps the dtype for the mean, the std and the division, and the study's TensorFlow
+    encoders return float32 (docs/reference/metrics.md §7), so the classifier sees float32-rounded
+    features there. Deviation: a latent constant in the training sample has std 0 and the
+    reference crashes (NaN features); we divide it by 1 instead, as scikit-learn's
+    ``StandardScaler`` does, so it becomes an uninformative zero feature."""
+    mus_train = np.asarray(mus_train, dtype=dtype)
+    mus_test = np.asarray(mus_test, dtype=dtype)
     mean = np.mean(mus_train, axis=1)
     std = np.std(mus_train, axis=1)
     constant = std == 0
@@ -100,7 +108,7 @@ def _standardise(mus_train: np.ndarray, mus_test: np.ndarray) -> tuple[np.ndarra
             DegenerateRepresentationWarning,
             stacklevel=3,
         )
-        std = np.where(constant, 1.0, std)
+        std = np.where(constant, dtype(1.0), std)
     train_norm, _, _ = utils.normalize_data(mus_train, mean, std)
     test_norm, _, _ = utils.normalize_data(mus_test, mean, std)
     return train_norm, test_norm
@@ -114,14 +122,18 @@ def modularity_explicitness(
     num_bins: int = 20,
     sklearn_semantics: str = "modern",
 ) -> dict[str, float]:
-    """Modularity (training sample) and explicitness (train / test) of ``(n, d)`` codes (§7)."""
+    """Modularity (training sample) and explicitness (train / test) of ``(n, d)`` codes (§7).
+
+    Float32 codes (a torch encoder's) are standardised in float32, others in float64.
+    """
     estimators.check_sklearn_semantics(sklearn_semantics)
+    float32 = np.asarray(codes_train).dtype == np.float32 and np.asarray(codes_test).dtype == np.float32
     ztr, ytr, zte, yte = utils.check_train_test(codes_train, factors_train, codes_test, factors_test)
     mus_train, ys_train, mus_test, ys_test = ztr.T, ytr.T, zte.T, yte.T
     discretized = utils.histogram_discretize(mus_train, num_bins)
     mutual_information = utils.discrete_mutual_info(discretized, ys_train)
     scores = {"modularity_score": modularity(mutual_information)}
-    train_norm, test_norm = _standardise(mus_train, mus_test)
+    train_norm, test_norm = _standardise(mus_train, mus_test, np.float32 if float32 else np.float64)
     with utils.single_threaded_blas():
         auc = np.array(
             [

@@ -3,9 +3,10 @@
 A preset is data: for each metric name, the keyword arguments passed to its ``compute_<name>``
 function, plus a note on what it changes. ``evaluate`` records the preset's name and notes in
 every result (``meta.preset``, ``meta.preset_notes``), so a faster variant is never a silent
-change (STYLE.md §1).
+change (docs/style.md §1).
 
-``paper`` is metrics.md §2-§10 / study.md §3.2 exactly: every function default is the study's.
+``paper`` is docs/reference/metrics.md §2-§10 / docs/reference/study.md §3.2 exactly: every function default
+is the study's.
 
 ``fast`` (chosen by ``benchmarks/bench_metrics.py``, which checks Spearman >= 0.95 against
 ``paper`` over differently entangled representations for every score it changes):
@@ -15,7 +16,7 @@ change (STYLE.md §1).
 * DCI: 2000 / 1000 points and ``GradientBoostingClassifier(n_estimators=20)`` — the study's
   boosting cut to a fifth of its stages, so still its exact impurity importances, which define
   DCI's disentanglement and completeness (a histogram booster has none, and other importance
-  definitions change the values, metrics.md §14). Fewer but larger steps (10 stages, learning
+  definitions change the values, docs/reference/metrics.md §14). Fewer but larger steps (10 stages, learning
   rate 0.5) overshot on clean codes: test informativeness 0.46 where the study's gives 0.80.
 * SAP: 5000 / 2500 points.
 * downstream logistic regression: the same training sizes and keys, 1000 test points instead of
@@ -54,7 +55,7 @@ class Preset:
 
 PAPER = Preset(
     name="paper",
-    notes="study sizes and estimators (metrics.md §2-§10, study.md §3.2)",
+    notes="study sizes and estimators (docs/reference/metrics.md §2-§10, docs/reference/study.md §3.2)",
     params={
         "downstream_logistic_regression": {"predictor": "logistic_regression_cv"},
         "downstream_boosted_trees": {"predictor": "gradient_boosting"},

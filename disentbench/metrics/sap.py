@@ -1,4 +1,5 @@
-"""Separated Attribute Predictability (Kumar et al., ICLR 2018), as the reference (metrics.md §6).
+"""Separated Attribute Predictability (Kumar et al., ICLR 2018), as the reference (docs/reference/metrics.md
+§6).
 
 Score matrix ``S (d, K)``: discrete mode (the study) — accuracy on the test set of a 1-D
 ``LinearSVC(C=0.01, class_weight="balanced")`` trained on latent i to predict factor j;

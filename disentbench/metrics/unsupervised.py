@@ -1,4 +1,4 @@
-"""Unsupervised scores of the reference (metrics.md §9): Gaussian total correlation, Gaussian
+"""Unsupervised scores of the reference (docs/reference/metrics.md §9): Gaussian total correlation, Gaussian
 Wasserstein correlation (and its normalised form) of the code covariance, and the mean pairwise
 plug-in mutual information of the 20-bin-discretised latents.
 """

@@ -1,4 +1,4 @@
-"""Helpers shared by the scores (metrics.md §1.5), with the reference's exact semantics.
+"""Helpers shared by the scores (docs/reference/metrics.md §1.5), with the reference's exact semantics.
 
 Layout: the reference-style helpers (``generate_batch_factor_code``, ``histogram_discretize``,
 ``discrete_mutual_info``, ``normalize_data``) work on matrices stored **transposed**,
@@ -63,7 +63,8 @@ def generate_batch_factor_code(
     batch_size: int = 16,
     encode_batch_size: int = ENCODE_BATCH_SIZE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample ``num_points`` (code, factor) pairs in chunks of ``batch_size`` (metrics.md §1.5).
+    """Sample ``num_points`` (code, factor) pairs in chunks of ``batch_size`` (docs/reference/metrics.md
+    §1.5).
 
     Returns ``(codes, factors)`` with shapes ``(d, N)`` and ``(K, N)`` as the reference does.
     The chunk size matters for bit-exact sampling: each chunk is one ``sample(n, rs)`` call.

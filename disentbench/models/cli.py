@@ -1,8 +1,9 @@
-"""``disentbench train`` and ``disentbench evaluate`` (issue 4).
+"""``disentbench train`` (docs/architecture.md).
 
-``train`` trains one model and saves it (models.md §2.11–2.12); ``evaluate`` scores a saved model
-with the metrics of the study (``disentbench.metrics.evaluate``). The list of methods and their
-parameters in ``train --help`` comes from the one registry, ``disentbench.models.METHODS``.
+``train`` trains one model and saves it (docs/reference/models.md §2.11–2.12). The list of methods and their
+parameters in ``train --help`` comes from the one registry, ``disentbench.models.METHODS``, plus
+the installed method plugins (``disentbench.models.plugins``). Scoring a saved model
+(``evaluate``) lives in ``disentbench.external.cli``, above both models and metrics.
 """
 
 from __future__ import annotations
@@ -15,27 +16,28 @@ from pathlib import Path
 from typing import Any
 
 from disentbench.errors import UserError
-from disentbench.io import write_json_atomic
-from disentbench.models.methods import METHODS, describe_methods
+from disentbench.models.config import PRECISIONS
+from disentbench.models.methods import describe_methods, describe_plugins
 
 log = logging.getLogger(__name__)
 
-#: Seed of the ``sampled`` representation's noise: the post-process seed the reference draws for
-#: ``sampled`` from RandomState(0) (study.md §3.2), so every model sees the same noise stream.
-SAMPLED_REPRESENTATION_SEED = 2546248239
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``train`` and ``evaluate``."""
+    """Add ``train``."""
     train = subparsers.add_parser(
         "train",
         help="train one model (β-VAE, FactorVAE, DIP-VAE-I/II, β-TCVAE, AnnealedVAE)",
         description="Train one model of the study and save it to --out.",
-        epilog="methods (study order) and their parameters, default first grid value:\n" + describe_methods(),
+        epilog="methods (study order) and their parameters, default first grid value:\n"
+        + describe_methods()
+        + "\n"
+        + describe_plugins(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument("--dataset", required=True, help="data-set name, e.g. dsprites_full")
-    train.add_argument("--method", required=True, choices=list(METHODS), metavar="NAME", help="see below")
+    train.add_argument(
+        "--method", required=True, metavar="NAME", help="a method below, or a plugin package.module:attribute"
+    )
     train.add_argument(
         "--param",
         action="append",
@@ -66,24 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train FactorVAE for --steps iterations instead of the reference's ⌈(steps+1)/2⌉",
     )
     train.add_argument("--data-stream", choices=["batched", "per_observation"], default="batched")
+    train.add_argument(
+        "--precision",
+        choices=list(PRECISIONS),
+        default="fp32",
+        help="fp32 (default, the reference's: no TF32), tf32 or bf16 (autocast); recorded with the model",
+    )
     train.set_defaults(handler=_train)
-
-    evaluate = subparsers.add_parser("evaluate", help="score a saved model with the study's metrics")
-    evaluate.add_argument("model_dir", type=Path, metavar="MODEL_DIR")
-    evaluate.add_argument("--preset", choices=["paper", "fast"], default="paper")
-    evaluate.add_argument("--representation", choices=["mean", "sampled"], default="mean")
-    evaluate.add_argument(
-        "--metrics",
-        default=None,
-        metavar="NAME[,NAME]",
-        help="only these metrics (default: the study's nine)",
-    )
-    evaluate.add_argument("--data-root", type=Path, default=None)
-    evaluate.add_argument("--device", default="cpu")
-    evaluate.add_argument(
-        "--out", type=Path, default=None, help="JSON file (default: MODEL_DIR/scores_<representation>.json)"
-    )
-    evaluate.set_defaults(handler=_evaluate)
 
 
 def parse_params(items: list[str]) -> dict[str, float]:
@@ -130,6 +121,7 @@ def _train(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         factor_vae_reference_steps=args.factor_vae_reference_steps,
         data_stream=args.data_stream,
+        precision=args.precision,
     ).validate()
     data = _load_data(config.dataset, args.data_root, args.render_if_missing)
     checkpoint_dir = args.checkpoint_dir or args.out / "checkpoint"
@@ -145,28 +137,5 @@ def _train(args: argparse.Namespace) -> int:
     model.training_stats["data"] = getattr(data, "provenance", {})
     model.save(args.out)
     json.dump(model.training_stats, sys.stdout, indent=2, sort_keys=True, default=str)
-    print()
-    return 0
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    from disentbench.models.trained import TrainedModel
-
-    try:
-        from disentbench.metrics import evaluate
-    except ImportError as exc:
-        raise UserError(f"the metrics are not available in this installation ({exc})") from None
-
-    model = TrainedModel.load(args.model_dir, device=args.device)
-    data = _load_data(model.config.dataset, args.data_root)
-    rep = model.representation_function(args.representation, seed=SAMPLED_REPRESENTATION_SEED)
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-    scores = dict(
-        evaluate(data, rep, preset=args.preset, metrics=metrics, representation=args.representation)
-    )
-    scores["meta.representation"] = args.representation
-    out = args.out or args.model_dir / f"scores_{args.representation}.json"
-    write_json_atomic(out, scores)
-    json.dump(scores, sys.stdout, indent=2, sort_keys=True, default=str)
     print()
     return 0

@@ -1,4 +1,4 @@
-"""``TrainConfig``: everything that fixes one training run (models.md §2.8–2.11), as data.
+"""``TrainConfig``: everything that fixes one training run (docs/reference/models.md §2.8–2.11), as data.
 
 Defaults are the reference's: batch 64, Adam(1e-4, 0.9, 0.999, 1e-8) for the VAE and
 Adam(1e-4, 0.5, 0.9, 1e-8) for the FactorVAE discriminator (§2.10), 1000 evaluation batches for
@@ -6,7 +6,12 @@ the training-time unsupervised scores (§2.11). ``factor_vae_reference_steps`` r
 reference's halved FactorVAE iteration count (§2.9); it is on by default and recorded.
 ``data_stream``, ``prefetch``, ``channels_last`` and ``cuda_graphs`` (CUDA only: capture one
 iteration as a CUDA graph and replay it) only change speed, float rounding and the order of random
-draws (docs/deviations.md, "Models"), never the model or the objective.
+draws (docs/deviations.md, "Models"), never the model or the objective. ``precision`` (``fp32``,
+the reference's, by default; ``tf32``; ``bf16``) says how the arithmetic is done
+(``disentbench.models.devices``) and is recorded with the model.
+
+:func:`pack_key`: configs with equal keys differ only in hyper-parameter values and seed, so they
+can be trained together as one pack (``disentbench.models.pack_trainer``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ from disentbench.models.methods import get_method
 
 #: How training batches are drawn from the data set's RandomState (docs/deviations.md, Models).
 DATA_STREAMS = ("batched", "per_observation")
+#: Arithmetic of the training step (``disentbench.models.devices`` says what each does).
+PRECISIONS = ("fp32", "tf32", "bf16")
+#: The fields in which the members of one pack may differ.
+PER_MODEL_FIELDS = ("params", "seed")
 
 
 @dataclass
@@ -52,6 +61,7 @@ class TrainConfig:
     prefetch: bool = True
     channels_last: bool = True
     cuda_graphs: bool = True
+    precision: str = "fp32"
 
     def validate(self) -> TrainConfig:
         """Check every field; raise ``UserError`` naming the field and what was expected."""
@@ -93,6 +103,8 @@ class TrainConfig:
             raise UserError(
                 f"data_stream: expected one of {', '.join(DATA_STREAMS)}, got {self.data_stream!r}"
             )
+        if self.precision not in PRECISIONS:
+            raise UserError(f"precision: expected one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         return self
 
     @property
@@ -135,6 +147,19 @@ class TrainConfig:
         config = cls(**{k: v for k, v in data.items() if k in names})
         config.params = dict(config.params) if isinstance(config.params, Mapping) else config.params
         return config.validate()
+
+
+def pack_key(config: TrainConfig) -> tuple[tuple[str, Any], ...]:
+    """Everything but the hyper-parameter values and the seed: configs with equal keys may share a pack.
+
+    Equal keys mean the same data set, method, steps, batch size, optimiser settings, data stream,
+    device, precision and checkpoint/log cadence, so one loop can drive all of them.
+    """
+    return tuple(
+        (f.name, getattr(config, f.name))
+        for f in dataclasses.fields(config)
+        if f.name not in PER_MODEL_FIELDS
+    )
 
 
 def _int_field(config: TrainConfig, name: str, *, minimum: int) -> None:

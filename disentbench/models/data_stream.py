@@ -1,4 +1,5 @@
-"""The training data stream: infinite i.i.d. batches from a ground-truth data set (models.md §2.11).
+"""The training data stream: infinite i.i.d. batches from a ground-truth data set (docs/reference/models.md
+§2.11).
 
 Each batch holds ``batch_size`` observations whose factors are drawn independently and uniformly
 (nuisance factors and variant noise re-drawn per draw, by the data set itself). Two orders of
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,23 +41,24 @@ def draw_batch(
     return np.ascontiguousarray(batch, dtype=np.float32)
 
 
-class BatchStream:
-    """Iterator of training batches with a checkpointable RandomState state."""
+def data_stream_seeds(seed: int) -> tuple[int, int]:
+    """Seeds of the training and evaluation data streams: the first two ``randint(2**32)`` (§2.11)."""
+    rs = np.random.RandomState(seed)
+    return int(rs.randint(2**32)), int(rs.randint(2**32))
 
-    def __init__(
-        self,
-        data: GroundTruthData,
-        batch_size: int,
-        random_state: np.random.RandomState,
-        *,
-        mode: str = "batched",
-        prefetch: int = 0,
-    ):
-        self._data = data
-        self._batch_size = batch_size
-        self._rs = random_state
-        self._mode = mode
-        self._state: Any = random_state.get_state()
+
+class BatchStream:
+    """Iterator of items drawn by ``draw()`` with the checkpointable state ``state()`` after each.
+
+    For one model: ``BatchStream.of(data, batch_size, random_state, mode=...)``; a pack passes a
+    ``draw`` that draws each member's batch from its own RandomState and a ``state`` returning
+    all their states.
+    """
+
+    def __init__(self, draw: Callable[[], Any], state: Callable[[], Any], *, prefetch: int = 0):
+        self._draw_fn = draw
+        self._state_fn = state
+        self._state: Any = state()
         self._queue: queue.Queue[tuple[Any, Any]] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -64,11 +67,28 @@ class BatchStream:
             self._thread = threading.Thread(target=self._produce, name="disentbench-batches", daemon=True)
             self._thread.start()
 
+    @classmethod
+    def of(
+        cls,
+        data: GroundTruthData,
+        batch_size: int,
+        random_state: np.random.RandomState,
+        *,
+        mode: str = "batched",
+        prefetch: int = 0,
+    ) -> BatchStream:
+        """The training batches of one model."""
+        return cls(
+            lambda: draw_batch(data, batch_size, random_state, mode),
+            random_state.get_state,
+            prefetch=prefetch,
+        )
+
     def _produce(self) -> None:
         assert self._queue is not None
         while not self._stop.is_set():
             try:
-                item: tuple[Any, Any] = (self._draw(), self._rs.get_state())
+                item: tuple[Any, Any] = (self._draw_fn(), self._state_fn())
             except BaseException as exc:  # handed to the consumer, which re-raises it
                 item = (exc, None)
             while not self._stop.is_set():
@@ -80,14 +100,11 @@ class BatchStream:
             if item[1] is None:
                 return
 
-    def _draw(self) -> np.ndarray:
-        return draw_batch(self._data, self._batch_size, self._rs, self._mode)
-
-    def next(self) -> np.ndarray:
-        """The next batch."""
+    def next(self) -> Any:
+        """The next item."""
         if self._queue is None:
-            batch = self._draw()
-            self._state = self._rs.get_state()
+            batch = self._draw_fn()
+            self._state = self._state_fn()
             return batch
         batch, state = self._queue.get()
         if state is None:
@@ -96,7 +113,7 @@ class BatchStream:
         return batch
 
     def state(self) -> Any:
-        """The RandomState state right after the last batch returned by :meth:`next`."""
+        """The RandomState state(s) right after the last item returned by :meth:`next`."""
         return self._state
 
     def close(self) -> None:

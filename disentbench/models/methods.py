@@ -1,4 +1,5 @@
-"""The one method registry: the six objectives of the study (study.md §3.1, models.md §2.8).
+"""The one method registry: the six objectives of the study (docs/reference/study.md §3.1,
+docs/reference/models.md §2.8).
 
 ``METHODS`` is read by the trainer, the ``train`` CLI's ``--help``, study validation and docs.
 Insertion order is the study order (m = 0..5, the model-number digit).
@@ -20,7 +21,7 @@ from disentbench.models.objectives import EncoderOutputs
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One method: its regulariser, swept hyper-parameter and study grid (study.md §3.1).
+    """One method: its regulariser, swept hyper-parameter and study grid (docs/reference/study.md §3.1).
 
     ``fixed`` are the parameters the study holds constant (overridable, and then recorded);
     ``defaults`` are the values used when a parameter is not given: the swept parameter defaults to
@@ -121,11 +122,21 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
 
 
 def get_method(name: str) -> MethodSpec:
-    """The registered method ``name``; ``UserError`` naming the choices otherwise."""
-    try:
+    """The method ``name``: a built-in, else a plugin (``package.module:attribute`` or an
+    entry point of group ``disentbench.methods``, see ``disentbench.models.plugins``);
+    ``UserError`` naming the choices otherwise."""
+    if name in METHODS:
         return METHODS[name]
-    except KeyError:
-        raise UserError(f"method: unknown method {name!r}; expected one of {', '.join(METHODS)}") from None
+    from disentbench.models.plugins import entry_point_names, load_plugin
+
+    plugin = load_plugin(name) if isinstance(name, str) else None
+    if plugin is not None:
+        return plugin
+    installed = entry_point_names()
+    raise UserError(
+        f"method: unknown method {name!r}; expected one of {', '.join([*METHODS, *installed])} "
+        "or a plugin reference package.module:attribute"
+    )
 
 
 def describe_methods() -> str:
@@ -136,3 +147,15 @@ def describe_methods() -> str:
         fixed = "".join(f", {k}={v:g}" for k, v in spec.fixed.items())
         lines.append(f"  {spec.name}: {spec.hyperparameter} in [{grid}]{fixed} — {spec.description}")
     return "\n".join(lines)
+
+
+def describe_plugins() -> str:
+    """The installed plugin methods and how to name others (for ``train --help``)."""
+    from disentbench.models.plugins import ENTRY_POINT_GROUP, describe_plugins
+
+    installed = describe_plugins() or "  (none installed)"
+    return (
+        f"plugin methods (entry-point group {ENTRY_POINT_GROUP}; loading one runs its code):\n"
+        f"{installed}\n"
+        "  or any package.module:attribute on PYTHONPATH (a MethodSpec or a regulariser function)"
+    )

@@ -1,4 +1,5 @@
-"""The study's networks: conv encoder, deconv decoder, FactorVAE discriminator (models.md §2.2–2.5, §2.9).
+"""The study's networks: conv encoder, deconv decoder, FactorVAE discriminator (docs/reference/models.md
+§2.2–2.5, §2.9).
 
 Layer sizes, kernels and paddings follow the spec tables exactly; note the 2×2 kernels of the
 third and fourth encoder convolutions. The reference is channels-last (flatten/reshape in H, W, C
@@ -10,6 +11,8 @@ Initialisation is TF1's ``tf.layers`` default: Xavier/Glorot-uniform kernels and
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -101,3 +104,29 @@ def initialize_(module: nn.Module, generator: torch.Generator | None = None) -> 
 def count_parameters(module: nn.Module) -> int:
     """Number of scalar parameters of ``module``."""
     return sum(p.numel() for p in module.parameters())
+
+
+@dataclass
+class Networks:
+    """The trainable parts of one run (the discriminator only for FactorVAE)."""
+
+    encoder: Encoder
+    decoder: Decoder
+    discriminator: Discriminator | None = None
+
+    def vae_parameters(self) -> list[torch.nn.Parameter]:
+        return [*self.encoder.parameters(), *self.decoder.parameters()]
+
+    def modules(self) -> dict[str, nn.Module]:
+        parts: dict[str, nn.Module] = {"encoder": self.encoder, "decoder": self.decoder}
+        if self.discriminator is not None:
+            parts["discriminator"] = self.discriminator
+        return parts
+
+
+def build_networks(num_channels: int, uses_discriminator: bool, generator: torch.Generator) -> Networks:
+    """Encoder, decoder (and discriminator) initialised from ``generator`` in that order (§2.5)."""
+    encoder = initialize_(Encoder(num_channels), generator)
+    decoder = initialize_(Decoder(num_channels), generator)
+    discriminator = initialize_(Discriminator(), generator) if uses_discriminator else None
+    return Networks(encoder, decoder, discriminator)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Losses of the study as small pure functions (models.md §2.6–2.9).
+"""Losses of the study as small pure functions (docs/reference/models.md §2.6–2.9).
 
 Every method minimises ``loss = reconstruction + regularizer``. The six regularisers differ only
 in what they add to the shared reconstruction term; each is a function of one
@@ -70,12 +70,15 @@ def beta_vae(out: EncoderOutputs, *, beta: float) -> torch.Tensor:
 
 
 def annealed_capacity(
-    step: int | torch.Tensor, c_max: float, iteration_threshold: int
+    step: int | torch.Tensor, c_max: float | torch.Tensor, iteration_threshold: int | torch.Tensor
 ) -> float | torch.Tensor:
     """AnnealedVAE capacity C(t) = min(C_max, C_max·t/T): linear from 0 to C_max over T updates (§2.8).
 
-    ``step`` may be a 0-d tensor (the trainer's CUDA-graph path), giving a tensor.
+    ``step`` may be a 0-d tensor (the trainer's CUDA-graph path), giving a tensor; ``c_max`` and
+    ``iteration_threshold`` may be 0-d tensors (a packed trainer's per-model values under ``vmap``).
     """
+    if isinstance(c_max, torch.Tensor) or isinstance(iteration_threshold, torch.Tensor):
+        return torch.minimum(step * (c_max / iteration_threshold), torch.as_tensor(c_max))
     if isinstance(step, torch.Tensor):
         return torch.clamp(step * (float(c_max) / iteration_threshold), max=float(c_max))
     return min(float(c_max), float(c_max) * step / iteration_threshold)

@@ -1,4 +1,5 @@
-"""A trained model: its config, networks and training statistics; saving and loading (models.md §2.12).
+"""A trained model: its config, networks and training statistics; saving and loading (docs/reference/models.md
+§2.12).
 
 A saved model is a directory of plain files::
 
@@ -22,16 +23,16 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from disentbench.errors import DataFileError, UserError
-from disentbench.io import atomic_path, write_json_atomic
+from disentbench.io import write_json_atomic
+from disentbench.models.checkpoints import load_tensors, module_tensors, save_tensors
 from disentbench.models.config import TrainConfig
 from disentbench.models.networks import NUM_LATENTS, Decoder, Encoder
+from disentbench.seeds import REPRESENTATIONS
 
 MODEL_FORMAT = "disentbench-model"
 MODEL_FORMAT_VERSION = 1
-REPRESENTATIONS = ("mean", "sampled")
 
 RepresentationFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -67,20 +68,28 @@ class TrainedModel:
         self.decoder.to(device)
         return self
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def encode(self, observations: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, logvar)`` of the encoder, float32 ``(n, 10)`` each, computed in batches."""
+        """``(mean, logvar)`` of the encoder, float32 ``(n, 10)`` each, computed in batches.
+
+        Batches run on the model's device; on an accelerator pass a large ``batch_size`` (e.g.
+        4096): the codes stay on the device until one copy back at the end, and host batches are
+        copied from pinned memory without blocking.
+        """
         x = self._check_observations(observations)
-        means, logvars = [], []
-        for start in range(0, x.shape[0], batch_size):
-            chunk = torch.from_numpy(x[start : start + batch_size]).to(self.device)
-            mean, logvar = self.encoder(chunk)
-            means.append(mean.float().cpu().numpy())
-            logvars.append(logvar.float().cpu().numpy())
-        if not means:
+        if x.shape[0] == 0:
             empty = np.zeros((0, self.encoder.num_latents), np.float32)
             return empty, empty.copy()
-        return np.concatenate(means), np.concatenate(logvars)
+        device = self.device
+        means, logvars = [], []
+        for start in range(0, x.shape[0], batch_size):
+            chunk = torch.from_numpy(x[start : start + batch_size])
+            if device.type == "cuda":
+                chunk = chunk.pin_memory().to(device, non_blocking=True)
+            mean, logvar = self.encoder(chunk)
+            means.append(mean.float())
+            logvars.append(logvar.float())
+        return torch.cat(means).cpu().numpy(), torch.cat(logvars).cpu().numpy()
 
     def representation_function(
         self, kind: str = "mean", seed: int = 0, batch_size: int = 64
@@ -94,14 +103,7 @@ class TrainedModel:
             raise UserError(f"representation: expected one of {', '.join(REPRESENTATIONS)}, got {kind!r}")
         if kind == "mean":
             return lambda observations: self.encode(observations, batch_size)[0]
-        generator = torch.Generator().manual_seed(int(seed))
-
-        def sampled(observations: np.ndarray) -> np.ndarray:
-            mean, logvar = self.encode(observations, batch_size)
-            eps = torch.randn(mean.shape, generator=generator, dtype=torch.float32).numpy()
-            return (mean + np.exp(0.5 * logvar) * eps).astype(np.float32)
-
-        return sampled
+        return sampled_representation(lambda observations: self.encode(observations, batch_size), seed)
 
     @torch.no_grad()
     def decode(self, z: np.ndarray | torch.Tensor, *, probabilities: bool = False) -> np.ndarray:
@@ -126,13 +128,9 @@ class TrainedModel:
         """Write the model directory (each file atomically, ``model.json`` last) and return its path."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        tensors = {
-            f"{part}.{k}": v.detach().cpu().contiguous()
-            for part, module in (("encoder", self.encoder), ("decoder", self.decoder))
-            for k, v in module.state_dict().items()
-        }
-        with atomic_path(out / "weights.safetensors") as tmp:
-            save_file(tensors, str(tmp))
+        save_tensors(
+            out / "weights.safetensors", module_tensors({"encoder": self.encoder, "decoder": self.decoder})
+        )
         write_json_atomic(out / "config.json", self.config.to_dict())
         write_json_atomic(out / "training_stats.json", self.training_stats)
         write_json_atomic(
@@ -166,12 +164,7 @@ class TrainedModel:
             raise DataFileError(f"{root / 'config.json'}: {exc}") from None
         stats = _read_json(root / "training_stats.json")
         weights_path = root / "weights.safetensors"
-        if not weights_path.is_file():
-            raise DataFileError(f"{weights_path}: missing model weights")
-        try:
-            tensors = load_file(str(weights_path))
-        except Exception as exc:
-            raise DataFileError(f"{weights_path}: cannot read safetensors file ({exc})") from None
+        tensors = load_tensors(weights_path)
         encoder = Encoder(num_channels, num_latents)
         decoder = Decoder(num_channels, num_latents)
         _load_checked(encoder, tensors, "encoder.", weights_path)
@@ -180,6 +173,25 @@ class TrainedModel:
         if extra:
             raise DataFileError(f"{weights_path}: unexpected tensors {', '.join(extra[:5])}")
         return cls(config, encoder, decoder, stats).to(device)
+
+
+def sampled_representation(
+    gaussian_encoder: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], seed: int
+) -> RepresentationFunction:
+    """The ``sampled`` post-processing of a Gaussian encoder ``x → (μ, log σ²)``: μ + exp(ℓ/2)·ε.
+
+    ε comes from a CPU generator seeded with ``seed`` that advances across calls (fresh noise
+    each call, reproducible per seed); shared by saved models and exported encoders, so both
+    give the same sampled codes.
+    """
+    generator = torch.Generator().manual_seed(int(seed))
+
+    def sampled(observations: np.ndarray) -> np.ndarray:
+        mean, logvar = gaussian_encoder(observations)
+        eps = torch.randn(mean.shape, generator=generator, dtype=torch.float32).numpy()
+        return (mean + np.exp(0.5 * logvar) * eps).astype(np.float32)
+
+    return sampled
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -1,20 +1,20 @@
 """The weakly-supervised objectives: GVAE, ML-VAE and their adaptive variants Ada-GVAE and
 Ada-ML-VAE, as pure functions of the encoder outputs of both images of a pair
-(docs/reference/weak.md §2).
+(docs/reference/weak.md §2, §5).
 
 Per pair and latent dimension j, with (μ1, ℓ1) and (μ2, ℓ2) the encoder's posteriors of x1 and x2
-(one set of weights) and v = exp(ℓ):
+(one set of weights) and v = exp(ℓ) (docs/reference/weak.md §2.2):
 
-* divergence δ_j = v1/v2 + (μ2 − μ1)²/v2 − 1 + ℓ2 − ℓ1 = 2·KL(q(z_j|x1) ‖ q(z_j|x2)) (§2.2.1);
-* an averaged posterior, the same for both images (§2.2.2): GVAE takes the mean of the means and
-  of the variances; ML-VAE the harmonic mean of the variances v̄ = 2·v1·v2/(v1+v2) with the
+* divergence δ_j = v1/v2 + (μ2 − μ1)²/v2 − 1 + ℓ2 − ℓ1 = 2·KL(q(z_j|x1) ‖ q(z_j|x2));
+* an averaged posterior, the same for both images: GVAE takes the mean of the means and of the
+  variances; ML-VAE the harmonic mean of the variances v̄ = 2·v1·v2/(v1+v2) with the
   precision-weighted mean μ̄ = ½(μ1/v1 + μ2/v2)·v̄;
-* a keep-own mask K (True: the image keeps its own posterior in that dimension, §2.2.3): with
-  "labels" aggregation exactly the labelled dimension is kept; with the adaptive ("argmax")
-  aggregation, per pair, t_j = (δ_j − min δ)/(max δ − min δ) and K_j = (t_j ≥ ½) — a tie at the
-  midpoint is kept, and a pair whose δ are all equal (t = 0/0) shares every dimension (§5.5);
+* a keep-own mask K (True: the image keeps its own posterior in that dimension): with "labels"
+  aggregation exactly the labelled dimension is kept; with the adaptive ("argmax") aggregation,
+  per pair, t_j = (δ_j − min δ)/(max δ − min δ) and K_j = (t_j ≥ ½) — a tie at the midpoint is
+  kept, and a pair whose δ are all equal (t = 0/0) shares every dimension;
 * the loss for the pair: ½(R1 + R2) + β·½(KL1 + KL2), the KL terms on the aggregated posteriors
-  (§2.3).
+  (docs/reference/weak.md §2.3).
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ AVERAGINGS: tuple[str, ...] = ("gvae", "mlvae")
 def pair_divergence(
     mean1: torch.Tensor, logvar1: torch.Tensor, mean2: torch.Tensor, logvar2: torch.Tensor
 ) -> torch.Tensor:
-    """δ = 2·KL(q1 ‖ q2) per dimension, ``(B, d)``, in the reference's order of terms (§2.2.1)."""
+    """δ = 2·KL(q1 ‖ q2) per dimension, ``(B, d)``, in the reference's order of terms."""
     var1, var2 = logvar1.exp(), logvar2.exp()
     return var1 / var2 + (mean2 - mean1).square() / var2 - 1.0 + logvar2 - logvar1
 
 
 def adaptive_keep_mask(divergence: torch.Tensor) -> torch.Tensor:
-    """K = ((δ − min δ)/(max δ − min δ) ≥ ½) per row; all False where max = min (§2.2.3, §5.5).
+    """K = ((δ − min δ)/(max δ − min δ) ≥ ½) per row; all False where max = min.
 
     The comparison is done on the normalised t (not as δ ≥ ½(max + min)), so the 0/0 of a row of
     equal divergences gives NaN and NaN ≥ ½ is False: every dimension shared.
@@ -52,7 +52,7 @@ def adaptive_keep_mask(divergence: torch.Tensor) -> torch.Tensor:
 
 
 def label_keep_mask(labels: torch.Tensor, num_latents: int) -> torch.Tensor:
-    """K_j = (j == label): factor index i keeps latent dimension i (§1.3, §2.2.3)."""
+    """K_j = (j == label): factor index i keeps latent dimension i."""
     labels = labels.reshape(-1)
     if labels.numel() and int(labels.max()) >= num_latents:
         raise ValueError(
@@ -65,16 +65,16 @@ def label_keep_mask(labels: torch.Tensor, num_latents: int) -> torch.Tensor:
 def average_gvae(
     mean1: torch.Tensor, logvar1: torch.Tensor, mean2: torch.Tensor, logvar2: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """GVAE's shared posterior: μ̄ = ½μ1 + ½μ2, ℓ̄ = log(½v1 + ½v2) (§2.2.2)."""
+    """GVAE's shared posterior: μ̄ = ½μ1 + ½μ2, ℓ̄ = log(½v1 + ½v2)."""
     return 0.5 * mean1 + 0.5 * mean2, torch.log(0.5 * logvar1.exp() + 0.5 * logvar2.exp())
 
 
 def average_mlvae(
     mean1: torch.Tensor, logvar1: torch.Tensor, mean2: torch.Tensor, logvar2: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """ML-VAE's shared posterior: v̄ = 2·v1·v2/(v1 + v2), μ̄ = (μ1/v1 + μ2/v2)·v̄·½ (§2.2.2).
+    """ML-VAE's shared posterior: v̄ = 2·v1·v2/(v1 + v2), μ̄ = (μ1/v1 + μ2/v2)·v̄·½.
 
-    Twice the product-of-experts variance, as the reference (§5.7).
+    Twice the product-of-experts variance, as the reference's (docs/reference/weak.md §5).
     """
     var1, var2 = logvar1.exp(), logvar2.exp()
     var = 2.0 * var1 * var2 / (var1 + var2)
@@ -104,7 +104,7 @@ class AggregatedPair:
 
 
 def aggregate(out: PairOutputs, *, aggregation: str, averaging: str) -> AggregatedPair:
-    """Replace the shared dimensions of both posteriors by the averaged posterior (§2.2.3–4).
+    """Replace the shared dimensions of both posteriors by the averaged posterior.
 
     The mask carries no gradient; averaged dimensions pass gradients to both encoder calls.
     """
@@ -148,7 +148,7 @@ def pair_loss(
     *,
     beta: float | torch.Tensor,
 ) -> PairLosses:
-    """½(R1 + R2) + β·½(KL1 + KL2), R and KL as in the unsupervised methods (§2.3)."""
+    """½(R1 + R2) + β·½(KL1 + KL2), R and KL as in the unsupervised methods."""
     reconstruction = 0.5 * objectives.reconstruction_loss(logits1, x1) + 0.5 * objectives.reconstruction_loss(
         logits2, x2
     )

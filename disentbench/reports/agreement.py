@@ -1,4 +1,5 @@
-"""Metric agreement: Spearman rank correlation between the disentanglement scores (analyses.md §3(a)).
+"""Metric agreement: Spearman rank correlation between the disentanglement scores (docs/reference/analyses.md
+§3(a)).
 
 The paper's Fig. 2 shows, per data set, the rank correlation of the six scores over all models of
 that data set on the mean representation. Here the matrices are computed for every data set and
@@ -24,7 +25,7 @@ def analyse(df: pd.DataFrame) -> Section:
         key="agreement",
         title=TITLE,
         description="Spearman rank correlation between the disentanglement scores over all models "
-        "of a data set (analyses.md §3(a), the paper's Fig. 2), per representation.",
+        "of a data set (docs/reference/analyses.md §3(a), the paper's Fig. 2), per representation.",
     )
     scores = C.disentanglement_scores(C.completed(df))
     absent = C.missing(df, C.PAPER_SCORES)

@@ -1,4 +1,4 @@
-"""Sub-commands ``report``, ``leaderboard`` and ``import-reference`` (issue 6.8–6.9).
+"""Sub-commands ``report`` and ``leaderboard`` (README.md).
 
 ``RESULTS`` is a results directory (``RESULTS/records/*.json``, read with
 ``disentbench.results.load``) or a results table exported as ``.csv`` or ``.parquet``.
@@ -37,7 +37,7 @@ def load_table(source: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``report``, ``leaderboard`` and ``import-reference``."""
+    """Add ``report`` and ``leaderboard``."""
     p = subparsers.add_parser(
         "report",
         help="write the HTML report (all analyses, figures, findings, leaderboard)",
@@ -74,24 +74,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("md", "csv", "html"), default="md", help="output format (default md)")
     p.add_argument("--representation", choices=("mean", "sampled"), default="mean")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    p.set_defaults(handler=_leaderboard)
-
-    p = subparsers.add_parser(
-        "import-reference",
-        help="import disentanglement_lib's aggregated results JSON as result records",
-        description="Read the JSON written by the reference's dlib_aggregate_results and write one "
-        "result record per model into a results directory, so report and leaderboard run on it.",
-    )
-    p.add_argument("file", metavar="FILE", help="aggregated results JSON of disentanglement_lib")
-    p.add_argument("--results", required=True, metavar="DIR", help="results directory to write records into")
     p.add_argument(
-        "--study", default="reference", help="study name recorded in the records (default reference)"
+        "--highlight",
+        metavar="LABEL",
+        help="mark the rows of this model (its evaluate --name label, or a method) and show its "
+        "percentile and rank among the study's models per score",
     )
-    p.set_defaults(handler=_import_reference)
+    p.set_defaults(handler=_leaderboard)
 
 
 def _report(args: argparse.Namespace) -> int:
-    from disentbench.reports.html import write_report
+    from disentbench.reports.pipeline import write_report
 
     if args.draws < 1 or args.jobs < 1:
         raise UserError("--draws and --jobs must be positive")
@@ -117,10 +110,19 @@ def _leaderboard(args: argparse.Namespace) -> int:
     from disentbench.reports import leaderboard
 
     scores = [s.strip() for s in args.scores.split(",") if s.strip()] if args.scores else None
+    table = load_table(args.results)
     board = leaderboard.build(
-        load_table(args.results), preset=args.preset, scores=scores, representation=args.representation
+        table,
+        preset=args.preset,
+        scores=scores,
+        representation=args.representation,
+        highlight=args.highlight,
     )
     text = leaderboard.render(board, args.format)
+    if args.highlight is not None:
+        from disentbench.reports.placement import render_placement
+
+        text += render_placement(table, args.highlight, board.scores, args.representation, args.format)
     if board.missing:
         print("disentbench: not in the table, left out: " + ", ".join(board.missing), file=sys.stderr)
     if args.out:
@@ -129,16 +131,4 @@ def _leaderboard(args: argparse.Namespace) -> int:
         print(args.out)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    return 0
-
-
-def _import_reference(args: argparse.Namespace) -> int:
-    from disentbench.reports.reference_import import import_reference
-
-    summary = import_reference(args.file, args.results, study=args.study)
-    skipped = sum(summary.skipped.values())
-    print(
-        f"imported {summary.evaluations - skipped} of {summary.evaluations} evaluations as "
-        f"{len(summary.records)} records into {Path(args.results) / 'records'}"
-    )
     return 0

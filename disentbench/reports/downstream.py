@@ -1,4 +1,5 @@
-"""Downstream performance and statistical efficiency vs the disentanglement scores (analyses.md §3(f)).
+"""Downstream performance and statistical efficiency vs the disentanglement scores (docs/reference/analyses.md
+§3(f)).
 
 The paper (§5.5, claim c7) correlates each score with the downstream test accuracy of logistic
 regression (LR) and gradient-boosted trees (GBT) trained on 10, 100, 1,000 and 10,000 samples, and
@@ -45,7 +46,7 @@ def analyse(df: pd.DataFrame) -> Section:
         description="Spearman rank correlation of each disentanglement score with downstream test "
         "accuracy (logistic regression and gradient-boosted trees at 10/100/1,000/10,000 training "
         "samples) and with statistical efficiency = accuracy at 100 ÷ accuracy at 10,000 "
-        "(analyses.md §3(f), claim c7), mean representation.",
+        "(docs/reference/analyses.md §3(f), claim c7), mean representation.",
     )
     rows = C.representation(df, "mean")
     scores = C.disentanglement_scores(rows)
@@ -81,17 +82,11 @@ def analyse(df: pd.DataFrame) -> Section:
 
 def plot(section: Section, out_dir: Path) -> list[Path]:
     """One heatmap grid, a panel per data set."""
-    from disentbench.reports.plotting import heatmap_grid
+    from disentbench.reports.plotting import dataset_heatmaps
 
-    matrices = section.data.get("matrices")
-    if not matrices:
-        return []
-    panels = [(f"{d} (n={n})", rho) for d, (rho, n) in matrices.items()]
-    path = heatmap_grid(
-        panels,
+    return dataset_heatmaps(
+        section,
         "Spearman ρ: scores vs downstream accuracy and efficiency",
         out_dir / "downstream.png",
         ncols=2,
     )
-    section.figures.append(path)
-    return [path]

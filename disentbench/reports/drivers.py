@@ -1,4 +1,4 @@
-"""What drives the scores: method, hyper-parameter or random seed (analyses.md §3(c)).
+"""What drives the scores: method, hyper-parameter or random seed (docs/reference/analyses.md §3(c)).
 
 The paper's Fig. 3 shows the FactorVAE score by method and, for one method, by regularisation
 strength (violins over seeds); claim c4 is that the hyper-parameter and the seed matter more than
@@ -21,6 +21,7 @@ import pandas as pd
 
 from disentbench.reports import columns as C
 from disentbench.reports.section import Section
+from disentbench.results.ids import file_part
 
 TITLE = "What drives the scores"
 
@@ -60,7 +61,7 @@ def analyse(df: pd.DataFrame) -> Section:
         title=TITLE,
         description="Score distributions by method and by hyper-parameter, and a variance "
         "decomposition of each score into method, hyper-parameter-within-method and "
-        "seed-within-setting shares (analyses.md §3(c), the paper's Fig. 3 and claim c4).",
+        "seed-within-setting shares (docs/reference/analyses.md §3(c), the paper's Fig. 3 and claim c4).",
     )
     need = [c for c in ("dataset", "method", "strength") if c not in df.columns]
     if need:
@@ -142,7 +143,7 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
             ax.tick_params(axis="x", labelrotation=35, labelsize=7)
             ax.tick_params(axis="y", labelsize=7)
         finish(fig, f"{dataset}: scores by method (mean representation, all seeds)")
-        written.append(save(fig, out_dir / f"scores_by_method_{i}_{_safe(dataset)}.png"))
+        written.append(save(fig, out_dir / f"scores_by_method_{i}_{file_part(dataset)}.png"))
 
         fig, axes = grid(len(methods), ncols=3, size=(3.6, 2.8))
         for ax, method in zip(axes, methods, strict=True):
@@ -163,7 +164,7 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
             ax.set_ylabel(C.label(primary), fontsize=8)
             ax.tick_params(labelsize=7)
         finish(fig, f"{dataset}: {C.label(primary)} by regularisation strength")
-        written.append(save(fig, out_dir / f"scores_by_strength_{i}_{_safe(dataset)}.png"))
+        written.append(save(fig, out_dir / f"scores_by_strength_{i}_{file_part(dataset)}.png"))
 
     dec = section.data["decomposition"]
     names = list(dict.fromkeys(dec["dataset"]))
@@ -183,8 +184,3 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
     written.append(save(fig, out_dir / "variance_decomposition.png"))
     section.figures.extend(written)
     return written
-
-
-def _safe(name: str) -> str:
-    """A file-name-safe version of a data-set name."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)

@@ -1,10 +1,12 @@
-"""Findings: for each claim of the paper, what *these* results show (analyses.md §3 and §7).
+"""Findings: for each claim of the paper, what *these* results show (docs/reference/analyses.md §3 and §7).
 
 Each finding restates the paper's claim, gives the numbers computed from the results table and
 the number of models behind them, and a verdict: ``consistent`` or ``not consistent`` with the
 claim, ``too few models`` when the evidence is too thin to conclude, or ``not computed`` when a
-needed column is missing. The checks are the qualitative pass criteria of analyses.md §3; the
+needed column is missing. The checks are the qualitative pass criteria of docs/reference/analyses.md §3; the
 thresholds used (a "strong" |ρ| of 0.5, chance ± 5 percentage points, ...) are stated in the text.
+A verdict reached on rendered stand-ins of the paper's data sets says so (``Finding.caveat``): it
+compares the claim with data the paper never used.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from disentbench.reports import columns as C
 from disentbench.reports.section import Section
@@ -26,7 +27,8 @@ NOT_COMPUTED = "not computed"
 MIN_SEEDS_FOR_TRANSFER = 5
 MIN_SETTINGS_FOR_TRANSFER = 4
 
-#: Methods that penalise the total correlation of the sampled aggregate posterior (analyses.md §3(b)).
+#: Methods that penalise the total correlation of the sampled aggregate posterior (docs/reference/analyses.md
+#: §3(b)).
 TC_PENALISING = ("factor_vae", "beta_tc_vae")
 
 
@@ -39,11 +41,18 @@ class Finding:
     result: str
     verdict: str
     n_models: int
+    #: What limits the comparison with the paper (stand-in data), or empty; the report shows it
+    #: in the verdict's cell.
+    caveat: str = ""
 
 
-def findings(sections: dict[str, Section], n_models: int) -> list[Finding]:
-    """One :class:`Finding` per claim (a)–(f), from the sections of the report."""
-    return [
+def findings(sections: dict[str, Section], n_models: int, datasets: list[str] | None = None) -> list[Finding]:
+    """One :class:`Finding` per claim (a)–(f), from the sections of the report.
+
+    ``datasets`` are the data-set labels of the analysed table (``columns.with_cohorts``); when
+    some are rendered stand-ins, every reached verdict says so.
+    """
+    items = [
         _agreement(sections.get("agreement")),
         _tc(sections.get("mean_vs_sampled")),
         _drivers(sections.get("drivers")),
@@ -51,22 +60,21 @@ def findings(sections: dict[str, Section], n_models: int) -> list[Finding]:
         _transfer(sections.get("transfer"), n_models),
         _downstream(sections.get("downstream")),
     ]
+    caveat = stand_in_caveat(datasets or [])
+    for item in items:
+        if caveat and item.verdict != NOT_COMPUTED:
+            item.caveat = caveat
+    return items
 
 
-def as_table(items: list[Finding]) -> pd.DataFrame:
-    """The findings as a table (claim, verdict, models, what the paper says, what these results show)."""
-    return pd.DataFrame(
-        [
-            {
-                "claim": f.claim,
-                "verdict": f.verdict,
-                "models": f.n_models,
-                "paper": f.paper,
-                "these results": f.result,
-            }
-            for f in items
-        ]
-    )
+def stand_in_caveat(datasets: list[str]) -> str:
+    """What a paper comparison on these data sets must say: nothing, or that it used stand-ins."""
+    stand_ins = [d for d in datasets if C.is_stand_in(d)]
+    if not stand_ins:
+        return ""
+    if len(stand_ins) == len(datasets):
+        return "on stand-in data, not the paper's data sets"
+    return "partly on stand-in data: " + ", ".join(stand_ins)
 
 
 def _agreement(section: Section | None) -> Finding:

@@ -1,4 +1,5 @@
-"""Mean vs sampled representation: total correlation against regularisation strength (analyses.md §3(b)).
+"""Mean vs sampled representation: total correlation against regularisation strength
+(docs/reference/analyses.md §3(b)).
 
 The paper's Fig. 1 plots the Gaussian total correlation (TC) of the sampled and of the mean
 representation against each method's regularisation strength. Claim c3: regularisation lowers
@@ -39,7 +40,8 @@ def analyse(df: pd.DataFrame) -> Section:
         key="mean_vs_sampled",
         title=TITLE,
         description="Gaussian total correlation of the mean and the sampled representation against "
-        "regularisation strength, per method (analyses.md §3(b), the paper's Fig. 1 and claim c3).",
+        "regularisation strength, per method (docs/reference/analyses.md §3(b), the paper's Fig. 1 and claim "
+        "c3).",
     )
     need = [c for c in ("dataset", "method", "strength", "representation") if c not in df.columns]
     if need:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 
 from disentbench.io import atomic_path
+from disentbench.reports.section import Section
 
 #: Figure resolution: small files, still legible (the report embeds every PNG).
 DPI = 72
@@ -37,22 +37,10 @@ def save(fig: matplotlib.figure.Figure, path: Path) -> Path:
     image = Image.fromarray(np.ascontiguousarray(rgb)).quantize(
         colors=PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
     )
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:  # atomic_path gives the file the usual permissions
         image.save(tmp, format="PNG")
-        readable(tmp)
     plt.close(fig)
     return path
-
-
-def readable(path: Path) -> None:
-    """Give an atomically written output the permissions of a normally created file.
-
-    ``atomic_path``'s temporary file is private (mode 600); a report is meant to be shared or
-    served, so apply ``0o666`` minus the process's umask, as ``open`` would.
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def finish(fig: matplotlib.figure.Figure, title: str) -> None:
@@ -108,6 +96,20 @@ def heatmap_grid(
         ax.tick_params(labelsize=7)
     finish(fig, title)
     return save(fig, path)
+
+
+def dataset_heatmaps(section: Section, title: str, path: Path, ncols: int = 4) -> list[Path]:
+    """The ``section.data["matrices"]`` (data set → (ρ matrix, models)) as one heatmap grid at ``path``.
+
+    Adds the figure to the section and returns it (nothing when the section has no matrices).
+    """
+    matrices = section.data.get("matrices")
+    if not matrices:
+        return []
+    panels = [(f"{dataset} (n={n})", rho) for dataset, (rho, n) in matrices.items()]
+    written = heatmap_grid(panels, title, path, ncols=ncols)
+    section.figures.append(written)
+    return [written]
 
 
 def _mask(matrix: pd.DataFrame, lower: bool) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Synthetic results tables with planted structure, for tests, benchmarks and example reports.
 
 The generated table has the results-table columns of docs/architecture.md (one row per (trial,
-representation)) on the study's grid (analyses.md §1: data sets × 6 methods × 6 strengths ×
-seeds, ``model_num`` by the reference formula). Scores are built from a latent "quality" per
+representation)) on the study's grid (docs/reference/analyses.md §1: data sets × 6 methods × 6 strengths ×
+seeds, ``model_num`` by the reference formula; grid, data-set order and numbering are read from
+``benchmark.study``). Scores are built from a latent "quality" per
 model, ``q = method effect + strength effect + seed noise`` with the standard deviations given,
 so a test knows the truth an analysis should recover:
 
@@ -10,7 +11,7 @@ so a test knows the truth an analysis should recover:
   (each pair shares a noise term the other lacks); SAP and IRS follow ``q`` more loosely;
   Modularity is independent of ``q`` (the paper's outlier).
 * Gaussian total correlation of the sampled representation falls with regularisation strength;
-  that of the mean representation rises, except for DIP-VAE-I (analyses.md §3(b)).
+  that of the mean representation rises, except for DIP-VAE-I (docs/reference/analyses.md §3(b)).
 * Training losses depend on the strength, not on ``q``; downstream accuracies rise with the sample
   size and weakly with ``q``.
 * ``best_setting`` makes one (method, strength index) the best on every data set and score.
@@ -26,20 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from disentbench.benchmark.study import REFERENCE_DATASETS
-
-#: Data sets of the study, in order (the model-number order of ``benchmark.study``).
-STUDY_DATASETS: tuple[str, ...] = REFERENCE_DATASETS
-
-#: Method → (hyper-parameter name, the study's six values) (analyses.md §1).
-STUDY_GRID: dict[str, tuple[str, tuple[float, ...]]] = {
-    "beta_vae": ("beta", (1.0, 2.0, 4.0, 6.0, 8.0, 16.0)),
-    "factor_vae": ("gamma", (10.0, 20.0, 30.0, 40.0, 50.0, 100.0)),
-    "dip_vae_i": ("lambda_od", (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)),
-    "dip_vae_ii": ("lambda_od", (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)),
-    "beta_tc_vae": ("beta", (1.0, 2.0, 4.0, 6.0, 8.0, 10.0)),
-    "annealed_vae": ("c_max", (5.0, 10.0, 25.0, 50.0, 75.0, 100.0)),
-}
+from disentbench.benchmark.study import REFERENCE_DATASETS, method_infos, model_number
 
 
 @dataclass(frozen=True)
@@ -60,6 +48,8 @@ def synthetic_table(
     effects: Effects = Effects(),
     best_setting: tuple[str, int] | None = None,
     representations: tuple[str, ...] = ("mean", "sampled"),
+    data_source: str = "rendered",
+    sklearn_semantics: str = "modern",
     random_seed: int = 0,
 ) -> pd.DataFrame:
     """A results table on a (data set × method × strength × seed) grid with planted structure.
@@ -67,19 +57,21 @@ def synthetic_table(
     ``datasets`` is a count (the study's first ``n``) or names; ``methods`` takes the study's
     first ``n`` methods and ``strengths`` the first ``n`` values of each grid. With
     ``best_setting=(method, strength_index)`` that setting's quality is raised far above every
-    other on each data set. All draws come from ``numpy.random.default_rng(random_seed)``.
+    other on each data set. ``data_source`` and ``sklearn_semantics`` are what every row claims
+    (they change no value). All draws come from ``numpy.random.default_rng(random_seed)``.
     """
     rng = np.random.default_rng(random_seed)
-    names = STUDY_DATASETS[:datasets] if isinstance(datasets, int) else tuple(datasets)
-    method_names = list(STUDY_GRID)[:methods]
+    names = REFERENCE_DATASETS[:datasets] if isinstance(datasets, int) else tuple(datasets)
+    grid = method_infos()  # the study's methods, hyper-parameters and grids, in study order
+    method_names = list(grid)[:methods]
     if best_setting is not None and best_setting[0] not in method_names:
         raise ValueError(f"best_setting method {best_setting[0]!r} is not among {method_names}")
 
     rows: list[dict] = []
-    for d_idx, dataset in enumerate(names):
+    for dataset in names:
         method_effect = rng.normal(0.0, effects.method, size=len(method_names))
         for m_idx, method in enumerate(method_names):
-            hp_name, values = STUDY_GRID[method]
+            info = grid[method]
             hp_effect = rng.normal(0.0, effects.hyperparameter, size=strengths)
             for h_idx in range(strengths):
                 for seed in range(seeds):
@@ -87,20 +79,21 @@ def synthetic_table(
                     best = best_setting == (method, h_idx)
                     if best:
                         quality += 10.0
-                    model_num = d_idx * 1800 + (m_idx * 6 + h_idx) * 50 + seed
+                    strength = info.reference_grid[h_idx]
                     rows.extend(
                         _model_rows(
                             rng,
                             dataset=dataset,
                             method=method,
-                            hp_name=hp_name,
-                            strength=values[h_idx],
+                            hp_name=info.hyperparameter,
+                            strength=strength,
                             h_idx=h_idx,
                             seed=seed,
-                            model_num=model_num,
+                            model_num=model_number(dataset, info, strength, seed),
                             quality=quality,
                             best=best,
                             representations=representations,
+                            provenance={"data_source": data_source, "sklearn_semantics": sklearn_semantics},
                         )
                     )
     return pd.DataFrame(rows)
@@ -120,13 +113,18 @@ def _model_rows(
     strength: float,
     h_idx: int,
     seed: int,
-    model_num: int,
+    model_num: int | None,
     quality: float,
     best: bool,
     representations: tuple[str, ...],
+    provenance: dict[str, str],
 ) -> list[dict]:
     """The rows of one model: shared identity, training statistics and per-representation scores."""
-    trial_id = f"synthetic-{model_num:05d}"
+    trial_id = (
+        f"synthetic-{model_num:05d}"
+        if model_num is not None
+        else f"synthetic-{dataset}-{method}-{h_idx}-{seed}"
+    )
     reg = h_idx if method != "annealed_vae" else 5 - h_idx  # regularisation order (c_max reversed)
     recon = 30.0 + 4.0 * reg + rng.normal(0.0, 2.0)
     kl = 25.0 - 3.0 * reg + rng.normal(0.0, 1.5)
@@ -147,7 +145,7 @@ def _model_rows(
         "hyperparameter": hp_name,
         "strength": strength,
         "seed": seed,
-        "data_source": "rendered",
+        **provenance,
         "preset": "paper",
         **train,
         "train_seconds": float(rng.uniform(50, 70)),
@@ -170,6 +168,7 @@ def _model_rows(
         row = {
             **base,
             "representation": kind,
+            "meta.sklearn_semantics": provenance["sklearn_semantics"],
             "beta_vae.train_accuracy": betavae,
             "beta_vae.eval_accuracy": betavae - abs(rng.normal(0.0, 0.002)),
             "factor_vae.train_accuracy": _squash(pair_a + 0.5, 0.5, 1.0),

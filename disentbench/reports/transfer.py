@@ -1,4 +1,5 @@
-"""Transfer of a hyper-parameter choice vs random model selection: the paper's Table 1 (analyses.md §3(e)).
+"""Transfer of a hyper-parameter choice vs random model selection: the paper's Table 1
+(docs/reference/analyses.md §3(e)).
 
 One Monte-Carlo draw (per cell of the 2 × 2 table):
 
@@ -35,8 +36,8 @@ TIE_RULE = (
     "a win, so chance is 50 %."
 )
 
-#: The paper's Table 1 as quoted in analyses.md §3(e) ([S] numbers; the other-metric/same-data-set
-#: cell was not available, so it is left empty).
+#: The paper's Table 1 as quoted in docs/reference/analyses.md §3(e) ([S] numbers; the
+#: other-metric/same-data-set cell was not available, so it is left empty).
 REFERENCE = {
     ("same", "same"): 80.7,
     ("same", "different"): 59.9,
@@ -129,7 +130,7 @@ def analyse(df: pd.DataFrame, draws: int = 10_000, seed: int = 0) -> Section:
         title=TITLE,
         description="Probability that a setting chosen by one score on one seed beats a randomly "
         "selected setting on a different seed, for the same or a different score and data set "
-        f"(analyses.md §3(e), the paper's Table 1; {draws:,} Monte-Carlo draws per cell).",
+        f"(docs/reference/analyses.md §3(e), the paper's Table 1; {draws:,} Monte-Carlo draws per cell).",
     )
     section.note(TIE_RULE)
     need = [c for c in ("dataset", "method", "strength", "seed") if c not in df.columns]
@@ -164,11 +165,16 @@ def analyse(df: pd.DataFrame, draws: int = 10_000, seed: int = 0) -> Section:
     shape = cube.values.shape
     section.tables["Probability of outperforming random model selection on a different seed"] = table
     section.data.update(
-        table=table, n_datasets=shape[0], n_scores=shape[1], n_settings=shape[2], n_seeds=shape[3]
+        table=table,
+        n_datasets=shape[0],
+        n_scores=shape[1],
+        n_settings=shape[2],
+        n_seeds=shape[3],
+        datasets=cube.datasets,
     )
     section.note(
-        f"Drawn over {shape[0]} data set(s), {shape[1]} score(s) ({', '.join(C.label(s) for s in scores)}), "
-        f"{shape[2]} setting(s) and {shape[3]} seed(s)."
+        f"Drawn over {shape[0]} data set(s) ({', '.join(cube.datasets)}), {shape[1]} score(s) "
+        f"({', '.join(C.label(s) for s in scores)}), {shape[2]} setting(s) and {shape[3]} seed(s)."
     )
     if shape[3] < 2:
         section.note("Fewer than two seeds: the protocol (a different seed at the target) cannot run.")
@@ -196,7 +202,10 @@ def plot(section: Section, out_dir: Path) -> list[Path]:
     sns.heatmap(grid, annot=True, fmt=".1f", vmin=40, vmax=100, cmap="viridis", cbar=False, ax=ax)
     ax.set_xlabel("data set at the target")
     ax.set_ylabel("score at the target")
-    ax.set_title("P(beats random selection) %", fontsize=9)
+    stand_in = any(C.is_stand_in(d) for d in section.data.get("datasets", []))
+    ax.set_title(
+        "P(beats random selection) %" + ("\n(includes stand-in data)" if stand_in else ""), fontsize=9
+    )
     fig.tight_layout()
     path = save(fig, out_dir / "transfer.png")
     section.figures.append(path)

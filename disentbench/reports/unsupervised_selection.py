@@ -1,4 +1,5 @@
-"""Unsupervised model selection: do unsupervised scores track the disentanglement scores? (analyses.md §3(d))
+"""Unsupervised model selection: do unsupervised scores track the disentanglement scores?
+(docs/reference/analyses.md §3(d))
 
 The paper (§5.4, claim c5) correlates the training-time unsupervised scores (reconstruction
 loss, KL, ELBO) and the estimated total correlation of the sampled and of the mean
@@ -52,7 +53,8 @@ def analyse(df: pd.DataFrame) -> Section:
         title=TITLE,
         description="Spearman rank correlation between the unsupervised scores (training "
         "reconstruction loss, KL, ELBO, total correlation of the sampled and the mean "
-        "representation) and the disentanglement scores, per data set (analyses.md §3(d), claim c5).",
+        "representation) and the disentanglement scores, per data set (docs/reference/analyses.md §3(d), "
+        "claim c5).",
     )
     models = per_model(df)
     unsup = C.present(models, [*C.TRAIN_SCORES, "TC (sampled)", "TC (mean)"])
@@ -105,16 +107,10 @@ def analyse(df: pd.DataFrame) -> Section:
 
 def plot(section: Section, out_dir: Path) -> list[Path]:
     """One heatmap grid, a panel per data set."""
-    from disentbench.reports.plotting import heatmap_grid
+    from disentbench.reports.plotting import dataset_heatmaps
 
-    matrices = section.data.get("matrices")
-    if not matrices:
-        return []
-    panels = [(f"{d} (n={n})", rho) for d, (rho, n) in matrices.items()]
-    path = heatmap_grid(
-        panels,
+    return dataset_heatmaps(
+        section,
         "Spearman ρ: unsupervised scores vs disentanglement scores",
         out_dir / "unsupervised_selection.png",
     )
-    section.figures.append(path)
-    return [path]

@@ -1,6 +1,6 @@
 """Result records: one JSON file per trial, ``RESULTS/records/<trial_id>.json`` (architecture.md).
 
-A record carries everything needed to trust and re-derive a result (STYLE.md §6): the full
+A record carries everything needed to trust and re-derive a result (docs/style.md §6): the full
 trial spec, the stable trial id, the reference model number, status and error, timings, code and
 library versions, device, data provenance, training-time unsupervised scores and every score per
 representation. Records are written atomically, so a reader (``status``, ``load``) never sees a
@@ -20,6 +20,7 @@ from typing import Any
 
 from disentbench.errors import DataFileError
 from disentbench.io import write_json_atomic
+from disentbench.results.ids import check_id, inside
 
 SCHEMA_VERSION = 1
 RECORDS_DIR = "records"
@@ -33,16 +34,29 @@ def records_dir(results: str | os.PathLike[str]) -> Path:
 
 
 def record_path(results: str | os.PathLike[str], trial_id: str) -> Path:
-    """Where the record of ``trial_id`` lives."""
-    return records_dir(results) / f"{trial_id}.json"
+    """Where the record of ``trial_id`` lives; ``UserError`` if the id is unsafe or the path escapes."""
+    return inside(results, records_dir(results) / f"{check_id(trial_id, 'trial_id')}.json")
 
 
 def write_record(results: str | os.PathLike[str], record: dict[str, Any]) -> Path:
-    """Validate ``record`` and write it atomically; returns its path."""
+    """Validate ``record`` and write it atomically; returns its path.
+
+    A failed record never replaces a completed one (a late failure of a retried or concurrent
+    attempt must not erase a finished result); it is then not written.
+    """
     validate_record(record, source="record to write")
     path = record_path(results, record["trial_id"])
+    if record["status"] != "completed" and _is_completed(path):
+        return path
     write_json_atomic(path, record)
     return path
+
+
+def _is_completed(path: Path) -> bool:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("status") == "completed"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def read_record(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -4,18 +4,22 @@ Reports read only this table (architecture.md). Columns, all flat:
 
 =====================  ==========================================================================
 ``trial_id``           stable id of the trial (``<dataset>.<method>.<strength>.s<seed>.<hash>``)
-``model_num``          the reference's model number (study.md §3.1); missing outside its grid
+``model_num``          the reference's model number (docs/reference/study.md §3.1); missing outside its grid
 ``study``              study name
 ``status``             ``completed`` or ``failed``
 ``error``              failure reason (failed trials), else missing
 ``dataset``            data-set name (``dsprites_full``, ``shapes3d``, ...)
-``method``             method name (``beta_vae``, ``factor_vae``, ...)
+``method``             method name (``beta_vae``, ``factor_vae``, ...; ``external`` for an encoder
+                       scored with ``evaluate --encoder``; a plugin's reference or entry name)
+``label``              name given to a model scored with ``evaluate`` (``--name``), else missing
 ``hyperparameter``     name of the swept parameter (``beta``, ``gamma``, ``lambda_od``, ``c_max``)
 ``strength``           its value (float)
 ``seed``               training seed
 ``steps``              training steps; ``batch_size`` the batch size
 ``representation``     ``mean`` or ``sampled``
 ``data_source``        ``official`` or ``rendered`` (where the pixels came from)
+``sklearn_semantics``  ``modern`` or ``2019``: the scikit-learn semantics the scores were computed
+                       with (the scores' ``meta.sklearn_semantics``, else the spec's)
 ``preset``             metric preset (``paper``, ``fast``, ...)
 ``device``             device the trial trained on
 ``train.<key>``        training-time statistics (``train.reconstruction_loss``, ``train.elbo``, ...;
@@ -47,6 +51,7 @@ BASE_COLUMNS = (
     "error",
     "dataset",
     "method",
+    "label",
     "hyperparameter",
     "strength",
     "seed",
@@ -54,6 +59,7 @@ BASE_COLUMNS = (
     "batch_size",
     "representation",
     "data_source",
+    "sklearn_semantics",
     "preset",
     "device",
     "train_seconds",
@@ -74,6 +80,7 @@ def rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "error": record.get("error"),
         "dataset": spec.get("dataset"),
         "method": spec.get("method"),
+        "label": spec.get("label"),
         "hyperparameter": spec.get("hyperparameter"),
         "strength": spec.get("strength"),
         "seed": spec.get("seed"),
@@ -92,8 +99,9 @@ def rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     representations = list(spec.get("representations") or []) or list(scores)
     out = []
     for representation in representations:
-        row = dict(common, representation=representation)
+        row = dict(common, representation=representation, sklearn_semantics=spec.get("sklearn_semantics"))
         row.update(scores.get(representation) or {})
+        row["sklearn_semantics"] = row.get("meta.sklearn_semantics") or row["sklearn_semantics"]
         out.append(row)
     return out
 

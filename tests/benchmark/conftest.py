@@ -13,7 +13,9 @@ def ray_session():
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
+    from disentbench.benchmark.ray_session import start_embedded
+
     if not ray.is_initialized():
-        ray.init(address="local", include_dashboard=False, num_cpus=2, log_to_driver=False)
+        start_embedded(num_cpus=2, log_to_driver=False)  # loopback only, as `disentbench run`
     yield ray
     ray.shutdown()

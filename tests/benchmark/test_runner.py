@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,6 +25,7 @@ import yaml
 
 from disentbench.benchmark.runner import RunOptions, run_study
 from disentbench.benchmark.study import load_study
+from disentbench.benchmark.trial import checkpoint_step
 from disentbench.cli import main
 from disentbench.results import load
 from disentbench.results.records import existing_records
@@ -63,7 +67,7 @@ def test_smoke_study_through_cli(ray_session, dsprites_root, tmp_path, capsys):
     records = existing_records(results)
     assert len(records) == 6
     by_method = {r["spec"]["method"]: r for r in records.values()}
-    assert sorted(r["model_num"] for r in records.values()) == [0, 300, 600, 900, 1200, 1500]
+    assert sorted(r["model_num"] for r in records.values()) == [0, 300, 600, 900, 1350, 1500]
     for record in records.values():
         assert record["status"] == "completed", record["error"]
         assert set(record["scores"]) == {"mean", "sampled"}
@@ -81,6 +85,8 @@ def test_smoke_study_through_cli(ray_session, dsprites_root, tmp_path, capsys):
 
     assert main(["status", str(results)]) == 0
     assert "done 6   failed 0   pending 0" in capsys.readouterr().out
+    # Finished trials' checkpoints are deleted by default (--keep-checkpoints keeps them).
+    assert not list((results / "ray").glob("*/*/checkpoint_*"))
     assert main(["export", str(results), "--format", "csv"]) == 0
     assert (results / "results.csv").is_file()
 
@@ -93,15 +99,20 @@ def test_smoke_study_through_cli(ray_session, dsprites_root, tmp_path, capsys):
 
 def test_failures_are_recorded_and_the_study_continues(ray_session, dsprites_root, tmp_path, capsys):
     # beta = 1e300 overflows the loss at once (TrainingDiverged); scream_dsprites cannot load
-    # without the Scream image (the trial raises; Tune gives up after max_failures = 0).
+    # its damaged Scream image (the trial raises; Tune gives up after max_failures = 0). (A
+    # missing file would stop the run before it starts: test_stand_in_policy.py.)
     path = _study(
         tmp_path,
         "faults",
         datasets=["dsprites_full", "scream_dsprites"],
         methods={"beta_vae": [1, 1e300]},
     )
+    root = tmp_path / "data"
+    (root / "scream").mkdir(parents=True)
+    (root / "dsprites").symlink_to(dsprites_root / "dsprites")
+    (root / "scream" / "scream.jpg").write_bytes(b"not a jpeg")
     results = tmp_path / "results"
-    assert main(["run", str(path), "--results", str(results), "--data-root", str(dsprites_root)]) == 1
+    assert main(["run", str(path), "--results", str(results), "--data-root", str(root)]) == 1
     records = existing_records(results)
     assert len(records) == 4
     status = {(r["spec"]["dataset"], r["spec"]["strength"]): r for r in records.values()}
@@ -114,6 +125,68 @@ def test_failures_are_recorded_and_the_study_continues(ray_session, dsprites_roo
     assert main(["status", str(results)]) == 0
     out = capsys.readouterr().out
     assert "done 1   failed 3   pending 0" in out and "TrainingDiverged" in out
+
+
+def test_impossible_resources_exit_2_before_any_trial(ray_session, tmp_path, capsys):
+    path = _study(tmp_path, "huge", resources={"cpus_per_trial": 1000})
+    results = tmp_path / "results"
+    assert main(["run", str(path), "--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert f"resources.cpus_per_trial in {path} asks for 1000 CPU(s) per trial" in err
+    assert "the largest has 2 CPU(s) and 0 GPU(s)" in err
+    assert (
+        main(["run", str(path), "--results", str(results), "--cpus-per-trial", "1", "--gpus-per-trial", "1"])
+        == 2
+    )
+    assert "--gpus-per-trial asks for 1 GPU(s) per trial" in capsys.readouterr().err
+    assert not list((results / "records").glob("*.json"))
+
+
+def test_worker_failure_records_the_whole_cause(ray_session, tmp_path):
+    def trainable(config):
+        try:
+            import disentbench_no_such_module  # noqa: F401
+        except ModuleNotFoundError as exc:
+            raise RuntimeError("An unexpected internal error occurred") from exc
+
+    summary = run_study(load_study(_study(tmp_path, "cause")), tmp_path / "results", trainable=trainable)
+    assert summary.failed == 1
+    (record,) = existing_records(tmp_path / "results").values()
+    assert "ModuleNotFoundError: No module named 'disentbench_no_such_module'" in record["error"]
+    assert "RuntimeError: An unexpected internal error occurred" in record["error"]
+    detail = record["error_detail"]  # the whole traceback, without terminal colour codes
+    assert "The above exception was the direct cause" in detail and "\x1b[" not in detail
+
+
+@pytest.mark.slow
+def test_resume_skips_a_damaged_newest_checkpoint(ray_session, dsprites_root, tmp_path):
+    from disentbench.benchmark.trial import run_trial
+
+    path = _study(tmp_path, "damaged", training={**TINY, "steps": 30})
+    study = load_study(path)
+    (spec,) = study.trials()
+    results = tmp_path / "results"
+    trial_dir = results / "ray" / "damaged-20260101-000000-000001" / spec.trial_id
+    persisted: list[Path] = []
+
+    def persist(step: int, directory: str) -> None:
+        target = trial_dir / f"checkpoint_{len(persisted):06d}"
+        shutil.copytree(directory, target)
+        (target / "disentbench_progress.json").write_text(json.dumps({"step": step, "train_seconds": 1.0}))
+        persisted.append(target)
+
+    # An earlier run persisted checkpoints at steps 10, 20 and 30, then its driver was killed.
+    run_trial(
+        spec, checkpoint_dir=str(tmp_path / "work"), on_checkpoint=persist, data_root=str(dsprites_root)
+    )
+    assert len(persisted) == 3
+    (weights,) = persisted[-1].glob("ckpt-*/weights.safetensors")
+    weights.write_bytes(weights.read_bytes()[:64])  # the newest: half written
+    summary = run_study(study, results, RunOptions(data_root=str(dsprites_root)))
+    assert summary.exit_code == 0
+    (record,) = existing_records(results).values()
+    assert record["status"] == "completed" and record["resumed_from_step"] == 20
+    assert record["timings"]["train_seconds"] > record["timings"]["train_seconds_segment"]
 
 
 def _descendant_pids() -> set[int]:
@@ -132,11 +205,15 @@ def test_killed_worker_resumes_from_checkpoint(ray_session, dsprites_root, tmp_p
     )
     results = tmp_path / "results"
     killed: list[int] = []
+    killed_pid: list[int] = []
+    finished = threading.Event()
 
     def kill_after_first_checkpoint() -> None:
-        deadline = time.time() + 240
-        while time.time() < deadline and not killed:
+        # No deadline: under load the first checkpoint can take minutes; the run's end stops it.
+        while not finished.is_set() and not killed:
             for marker in (results / "ray").glob("*/*/checkpoint_*/disentbench_progress.json"):
+                if checkpoint_step(marker.parent) is None:
+                    continue  # Ray is still copying this checkpoint to storage
                 try:
                     info = json.loads(marker.read_text())
                 except ValueError:
@@ -144,13 +221,17 @@ def test_killed_worker_resumes_from_checkpoint(ray_session, dsprites_root, tmp_p
                 if info["pid"] in _descendant_pids():  # only a worker of this test's Ray
                     os.kill(info["pid"], signal.SIGKILL)
                     killed.append(info["step"])
+                    killed_pid.append(info["pid"])
                     return
             time.sleep(0.05)
 
     watcher = threading.Thread(target=kill_after_first_checkpoint, daemon=True)
     watcher.start()
-    summary = run_study(load_study(path), results, RunOptions(data_root=str(dsprites_root)))
-    watcher.join(timeout=5)
+    try:
+        summary = run_study(load_study(path), results, RunOptions(data_root=str(dsprites_root)))
+    finally:
+        finished.set()
+    watcher.join(timeout=30)
     assert killed, "the watcher never saw a checkpoint"
     assert summary.exit_code == 0
     files = list((results / "records").glob("*.json"))
@@ -159,6 +240,11 @@ def test_killed_worker_resumes_from_checkpoint(ray_session, dsprites_root, tmp_p
     assert record["status"] == "completed"
     assert record["resumed_from_step"] is not None and record["resumed_from_step"] >= killed[0]
     assert record["train_results"]["resumed_from_step"] == record["resumed_from_step"]
+    timings = record["timings"]
+    assert 0 < timings["train_seconds_segment"] < timings["train_seconds"]
+    assert timings["steps_per_second"] > 0 and record["train_results"]["steps_per_second"] > 0
+    # The killed worker's scratch folder was removed (by the retried trial or the driver).
+    assert not [p for p in Path(tempfile.gettempdir()).glob(f"disentbench-trial-{killed_pid[0]}-*")]
 
 
 def _cli(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
@@ -259,8 +345,18 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.mark.slow
 def test_two_node_cluster_through_address(dsprites_root, tmp_path):
+    # `ray start` nodes listen beyond loopback (Ray advertises the outward address even for
+    # --node-ip-address=127.0.0.1), so the cluster uses token authentication, as docs/cluster.md.
     (gcs_port,) = _free_ports(1)
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    token = tmp_path / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN_PATH": str(token),
+    }
     head = _ray_start(
         ["--head", f"--port={gcs_port}", "--include-dashboard=false"],
         Path("/tmp") / f"dbh{gcs_port}",
@@ -279,6 +375,21 @@ def test_two_node_cluster_through_address(dsprites_root, tmp_path):
             training={"steps": 60, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
         )
         results = tmp_path / "results"
+        # A driver without the token is refused with one message saying what to set.
+        stranger = {k: v for k, v in env.items() if k not in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")}
+        stranger["HOME"] = str(tmp_path / "stranger")
+        command = [sys.executable, "-m", "disentbench.cli", "run", str(path), "--results", str(results)]
+        refused = subprocess.run(
+            [*command, "--data-root", str(dsprites_root), "--address", address],
+            env=stranger,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "RAY_AUTH_MODE=token" in refused.stderr and "Traceback" not in refused.stderr
+        assert not list((results / "records").glob("*.json"))
+
         run = _cli(
             "run",
             str(path),

@@ -138,3 +138,37 @@ def test_concurrent_prepare_renders_once(tmp_path, monkeypatch):
     for t in threads:
         t.join()
     assert len(calls) == 1 and len(results) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("smallnorb", "small_norb/smallnorb-5x46789x9x18x6x2x96x96-training-dat.mat"),
+        ("cars3d", "cars"),
+        ("mpi3d_toy", "mpi3d_toy/mpi3d_toy.npz"),
+        ("mpi3d_real", "mpi3d_real/mpi3d_real.npz"),
+    ],
+)
+def test_info_without_the_official_file_says_where_and_how(tmp_path, capsys, name, where):
+    assert main(["data", "info", name, "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / where).rsplit("/", 1)[0] in err and f"`disentbench data download {name}`" in err
+    assert "data render" not in err  # no stand-in exists for these
+
+
+def test_prepare_never_renders_official_only_data(tmp_path):
+    from disentbench.errors import DataFileError
+
+    with pytest.raises(DataFileError, match="disentbench data download cars3d"):
+        prepare("cars3d", root=tmp_path, render_if_missing=True)
+
+
+def test_info_cars3d_checksum_not_pinned(tmp_path, capsys):
+    from _datasets_helpers import cars_meshes, write_cars_dir
+
+    write_cars_dir(tmp_path / "cars", cars_meshes())
+    assert main(["data", "info", "cars3d", "--root", str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["files"] == 4 and report["source"] == "official"
+    assert report["checksum"].startswith("not pinned") and len(report["sha256"]) == 64
+    assert report["factors"] == {"elevation": 4, "azimuth": 24, "object": 183}

@@ -75,8 +75,8 @@ def test_provenance_rendered(dsprites_root):
 
 
 def _reference_factors(rs: np.random.RandomState, n: int) -> np.ndarray:
-    # Reference order (metrics.md §1.4): one randint per latent factor, in factor order, then the
-    # size-1 colour nuisance (randint(1) -> no draw).
+    # Reference order (docs/reference/metrics.md §1.4): one randint per latent factor, in factor order, then
+    # the size-1 colour nuisance (randint(1) -> no draw).
     cols = [rs.randint(size, size=n) for size in REDUCED_SIZES]
     rs.randint(1, size=n)
     return np.stack(cols, axis=1)

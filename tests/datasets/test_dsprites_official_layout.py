@@ -2,7 +2,7 @@
 
 The file is written here procedurally (streamed, ~3 GB of uint8 before compression): image i
 carries its own index in binary in row 0, so the test checks index ↔ factor mapping on the
-official grid (data.md §4.2) and that the pickled metadata is never unpickled.
+official grid (docs/reference/data.md §4.2) and that the pickled metadata is never unpickled.
 """
 
 from __future__ import annotations

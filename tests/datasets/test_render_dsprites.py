@@ -1,4 +1,4 @@
-"""The offline dSprites renderer against the official frames and facts of data.md §4.4."""
+"""The offline dSprites renderer against the official frames and facts of docs/reference/data.md §4.4."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ import pytest
 
 from disentbench.datasets.render import dsprites as r
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
-FRAMES = FIXTURES / "dsprites_gif_frames.npz"
+FRAMES = Path(__file__).resolve().parents[1] / "fixtures" / "dsprites_gif_frames.npz"
 
 
 @pytest.fixture(scope="module")
 def official_frames() -> tuple[np.ndarray, np.ndarray]:
-    if not FRAMES.is_file():
-        pytest.skip(f"reference frames not found at {FRAMES}")
-    with np.load(FRAMES) as f:
+    assert FRAMES.is_file(), f"fixture missing: {FRAMES} (tests/fixtures/README.md)"
+    with np.load(FRAMES, allow_pickle=False) as f:
         return np.unpackbits(f["frames"], axis=-1), f["factors"]
 
 
@@ -26,7 +24,8 @@ def test_fidelity_against_all_320_official_frames(official_frames):
     frames, factors = official_frames
     assert frames.shape == (320, 64, 64)
     wrong = (r.render_factors(factors) != frames).reshape(320, -1).sum(axis=1)
-    # data.md §4.4 / fixtures README: a faithful renderer has no frame with more than 4 wrong pixels.
+    # docs/reference/data.md §4.4 / fixtures README: a faithful renderer has no frame with more than 4 wrong
+    # pixels.
     assert wrong.max() <= 4, f"worst frame {wrong.argmax()} has {wrong.max()} wrong pixels"
     # Measured for this renderer: 132 wrong pixels in 1.31 M, 244 frames exact.
     assert wrong.sum() <= 140
@@ -55,7 +54,7 @@ def test_reference_pixel_counts_heart():
 
 
 def test_shape_index_order_one_line_check():
-    # data.md §4.4: at scale idx 5, orientation 0, pos (0,0): 400 / 288 / 222 pixels.
+    # docs/reference/data.md §4.4: at scale idx 5, orientation 0, pos (0,0): 400 / 288 / 222 pixels.
     counts = r.render_factors(np.array([[s, 5, 0, 0, 0] for s in range(3)])).reshape(3, -1).sum(axis=1)
     assert counts.tolist() == [400, 288, 222]
 
@@ -81,8 +80,8 @@ def _duplicate_orientations(frames: np.ndarray, orientations: np.ndarray) -> lis
 
 
 def test_duplicate_orientations_match_the_official_frames(official_frames):
-    # The official square frames at scale 1, pos (0,0) also repeat k=5 as k=34 (data.md §4.4 says
-    # "no other duplicates"; the frames disagree, and so must the renderer).
+    # The official square frames at scale 1, pos (0,0) also repeat k=5 as k=34 (docs/reference/data.md §4.4
+    # says "no other duplicates"; the frames disagree, and so must the renderer).
     frames, factors = official_frames
     for shape in range(3):
         sel = (factors[:, 0] == shape) & (factors[:, 1] == 5) & (factors[:, 3] == 0) & (factors[:, 4] == 0)
@@ -128,7 +127,8 @@ def test_reduced_file_official_layout_without_pickle(tmp_path):
     n = int(np.prod(sizes))
     assert imgs.shape == (n, 64, 64) and imgs.dtype == np.uint8 and set(np.unique(imgs)) == {0, 1}
     assert classes.shape == (n, 6) and classes.dtype == np.int64
-    # posY fastest, then posX, orientation, scale, shape (data.md §4.2), on the full grid's indices.
+    # posY fastest, then posX, orientation, scale, shape (docs/reference/data.md §4.2), on the full grid's
+    # indices.
     assert classes[:3, 5].tolist() == [0, 4, 8] and classes[8, 4] == 4
     assert np.allclose(values[:, 3], np.linspace(0, 2 * np.pi, 40)[classes[:, 3]])
     assert np.allclose(values[:, 4], classes[:, 4] / 31)

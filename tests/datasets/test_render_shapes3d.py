@@ -1,7 +1,7 @@
 """The offline Shapes3D renderer: official file layout, factor effects, determinism, atomicity.
 
-data.md §4.5 fixes the layout (images uint8 (n, 64, 64, 3), labels float64 factor values, orientation
-fastest) and the look (sky, room, object centred on the floor, sizes in pixels).
+docs/reference/data.md §4.5 fixes the layout (images uint8 (n, 64, 64, 3), labels float64 factor values,
+orientation fastest) and the look (sky, room, object centred on the floor, sizes in pixels).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from disentbench.errors import UserError
 
 #: Cheaper sampling for tests; the geometry is the same as the default.
 FAST = dataclasses.replace(SceneParams(), supersample=1, shadow_samples=4)
-GIF = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "shapes3d_gif_frames.npz"
+GIF = Path(__file__).resolve().parents[1] / "fixtures" / "shapes3d_gif_frames.npz"
 SKY = np.rint(np.asarray(SceneParams().sky_rgb) * 255).astype(np.uint8)
 
 
@@ -57,7 +57,7 @@ def test_reduced_file_layout_and_labels(reduced_file: Path):
         assert images.chunks == (r.CHUNK_IMAGES, 64, 64, 3) and images.compression == "gzip"
         lab = labels[:]
         attrs = dict(fh.attrs)
-    # Orientation fastest, floor hue slowest, official values (data.md §4.5).
+    # Orientation fastest, floor hue slowest, official values (docs/reference/data.md §4.5).
     assert lab[0].tolist() == [0.0, 0.0, 0.0, 0.75, 0.0, -30.0]
     assert lab[1].tolist() == [0.0, 0.0, 0.0, 0.75, 0.0, 0.0]
     assert lab[3].tolist() == [0.0, 0.0, 0.0, 0.75, 1.0, -30.0]
@@ -137,8 +137,8 @@ def test_orientation_and_shape_change_the_image():
 
 
 def test_look_matches_official_frames():
-    # data.md §4.5: capsule ≈26.5 px tall at 0.75, ≈45 px at 1.25; base y ≈52–55; centred x ≈32;
-    # wall top y ≈16–17, wall/floor boundary y ≈40 near the image side.
+    # docs/reference/data.md §4.5: capsule ≈26.5 px tall at 0.75, ≈45 px at 1.25; base y ≈52–55; centred x
+    # ≈32; wall top y ≈16–17, wall/floor boundary y ≈40 near the image side.
     for scale, height in ((0.75, 26.5), (1.25, 45.0)):
         obj = shading_maps(scale, 3, 30.0, FAST).label == 2
         rows = np.flatnonzero(obj.any(axis=1))
@@ -203,8 +203,7 @@ def test_loader_reads_the_rendered_file(reduced_file: Path, tmp_path: Path):
 
 
 def test_close_to_the_official_gif_frames():
-    if not GIF.is_file():
-        pytest.skip(f"reference frames not found at {GIF}")
+    assert GIF.is_file(), f"fixture missing: {GIF} (tests/fixtures/README.md)"
     frames = load_frames(GIF)
     idx = gif_factor_indices(frames)
     # The GIF's walk (fixtures README): orientation with the cube, then shape, then scale.

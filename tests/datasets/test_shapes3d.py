@@ -1,4 +1,4 @@
-"""Shapes3D loader on procedural files in the public h5 layout (data.md §4.5)."""
+"""Shapes3D loader on procedural files in the public h5 layout (docs/reference/data.md §4.5)."""
 
 from __future__ import annotations
 

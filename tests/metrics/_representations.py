@@ -1,4 +1,5 @@
-"""The representations of metrics.md §11 on IdentityObservationsData (shared by the metric tests)."""
+"""The representations of docs/reference/metrics.md §11 on IdentityObservationsData (shared by the metric
+tests)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""BetaVAE score (metrics.md §2): reference oracle, draw order, batching, sklearn semantics."""
+"""BetaVAE score (docs/reference/metrics.md §2): reference oracle, draw order, batching, sklearn semantics."""
 
 from __future__ import annotations
 

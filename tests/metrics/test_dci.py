@@ -1,4 +1,4 @@
-"""DCI (metrics.md §5): importance-matrix primitives, known answers of §11, invariances."""
+"""DCI (docs/reference/metrics.md §5): importance-matrix primitives, known answers of §11, invariances."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_importance_matrix_validation():
 
 
 def test_known_answer_identity_1000_500():
-    """metrics.md §11, DCI with num_train=1000, num_test=500 (stable digits)."""
+    """docs/reference/metrics.md §11, DCI with num_train=1000, num_test=500 (stable digits)."""
     out = compute_dci(
         DATA, REPRESENTATIONS["identity"], np.random.RandomState(0), num_train=1000, num_test=500
     )
@@ -75,7 +75,7 @@ def test_known_answer_identity_1000_500():
 
 
 # (informativeness train, test, disentanglement, completeness) of §11; the reference's GBT is
-# unseeded, ours seeded: accuracies agree to ~0.002, D and C to the ±0.005 of metrics.md §14.
+# unseeded, ours seeded: accuracies agree to ~0.002, D and C to the ±0.005 of docs/reference/metrics.md §14.
 KNOWN_1000 = {
     "zeros": (0.1165, 0.102, 0.0, 2.2e-16),
     "duplicated": (1.0, 1.0, 0.9999999979968712, 0.7723125044905229),

@@ -1,4 +1,4 @@
-"""Downstream task (metrics.md §10): keys, known answers of §11, sklearn semantics, seeding."""
+"""Downstream task (docs/reference/metrics.md §10): keys, known answers of §11, sklearn semantics, seeding."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_keys_and_summaries():
     assert len(out) == 2 * (4 + 20)
 
 
-# metrics.md §11 (sklearn 1.9.1), mean test accuracy for num_train = 10, 100, 1000.
+# docs/reference/metrics.md §11 (sklearn 1.9.1), mean test accuracy for num_train = 10, 100, 1000.
 # Our sampling is the reference's (same draws); gradient boosting was unseeded there (ties among
 # equal splits of the integer codes are broken by the global RNG), so n=10 moves by ~0.005.
 # LogisticRegressionCV gives 0.1219 / 0.40598 / 0.87676 on this machine for identity: 0.005 /

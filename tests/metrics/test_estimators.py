@@ -1,4 +1,4 @@
-"""Estimator factories under both sklearn semantics (metrics.md §1.6)."""
+"""Estimator factories under both sklearn semantics (docs/reference/metrics.md §1.6)."""
 
 from __future__ import annotations
 

@@ -12,12 +12,12 @@ from _representations import REPRESENTATIONS
 
 from disentbench.datasets.dummy import IdentityObservationsData
 from disentbench.errors import UserError
-from disentbench.metrics import METRIC_NAMES, STUDY_METRICS, compute_mig, derive_seeds, evaluate
+from disentbench.metrics import METRIC_NAMES, STUDY_METRICS, compute_mig, evaluate, metric_seeds_for
 from disentbench.metrics.presets import Preset
 
 DATA = IdentityObservationsData()
 
-#: Study seeds of study.md §3.2 (config order: beta_vae_sklearn, dci, downstream boosted trees,
+#: Study seeds of docs/reference/study.md §3.2 (config order: beta_vae_sklearn, dci, downstream boosted trees,
 #: downstream logistic regression, factor_vae_metric, mig, modularity_explicitness, sap, unsupervised).
 STUDY_SEEDS = {
     "mean": {
@@ -78,7 +78,7 @@ def _noisy_identity(x: np.ndarray) -> np.ndarray:
 
 
 def test_study_seeds_are_the_references():
-    seeds = derive_seeds(0)
+    seeds = metric_seeds_for(0)
     for rep in ("mean", "sampled"):
         assert {m: seeds[rep][m] for m in STUDY_METRICS} == STUDY_SEEDS[rep]
 
@@ -123,8 +123,13 @@ def test_every_key_meta_and_progress():
         assert out[f"meta.seed.{m}"] == STUDY_SEEDS["mean"][m]
         assert out[f"time.{m}"] >= 0.0
     assert "meta.estimator.dci" in out
-    assert [c[0] for c in calls] == list(METRIC_NAMES)
-    assert calls[-1][1:] == (len(METRIC_NAMES), len(METRIC_NAMES))
+    events = [c[0] for c in calls]
+    assert [e.metric for e in events if e.event == "start"] == list(METRIC_NAMES)
+    assert [e.metric for e in events if e.event == "done"] == list(METRIC_NAMES)
+    assert (events[-1].index, events[-1].total) == (len(METRIC_NAMES), len(METRIC_NAMES))
+    blocks = [e for e in events if e.event == "block"]
+    assert blocks and all(e.encoded > 0 for e in blocks)
+    assert isinstance(out["meta.convergence_warnings"], int)
     assert all(isinstance(v, (float, int, str)) for v in out.values())
 
 
@@ -144,7 +149,7 @@ def test_int_seed_policy():
     ref = evaluate(DATA, rep, preset=TINY, metrics=["mig"])
     other = evaluate(DATA, rep, preset=TINY, metrics=["mig"], seeds=7)
     assert zero["mig.discrete_mig"] == ref["mig.discrete_mig"]
-    assert other["meta.seed.mig"] == derive_seeds(7)["mean"]["mig"] != ref["meta.seed.mig"]
+    assert other["meta.seed.mig"] == metric_seeds_for(7)["mean"]["mig"] != ref["meta.seed.mig"]
     custom = evaluate(DATA, rep, preset=TINY, metrics=["mig"], seeds={"mig": 5})
     assert custom["meta.seed.mig"] == 5 and custom["meta.seeds"] == "custom"
 

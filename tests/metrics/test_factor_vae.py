@@ -1,4 +1,5 @@
-"""FactorVAE score (metrics.md §3): reference oracles, draw order, batching, fixed num_active_dims."""
+"""FactorVAE score (docs/reference/metrics.md §3): reference oracles, draw order, batching, fixed
+num_active_dims."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""IRS (metrics.md §8): oracle cases, the fixed num_active_dims, properties."""
+"""IRS (docs/reference/metrics.md §8): oracle cases, the fixed num_active_dims, properties."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Known answers of metrics.md §11 for the numpy/simple scores, measured on the reference code.
+"""Known answers of docs/reference/metrics.md §11 for the numpy/simple scores, measured on the reference code.
 
 Every call gets a fresh ``RandomState(0)`` and the study's parameters on
 ``IdentityObservationsData``. Pure-numpy scores must match to 1e-9, sklearn-dependent ones to the

@@ -1,4 +1,4 @@
-"""MIG (metrics.md §4): the reference's oracle cases, properties and degenerate inputs."""
+"""MIG (docs/reference/metrics.md §4): the reference's oracle cases, properties and degenerate inputs."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""Modularity and explicitness (metrics.md §7): reference unit tests, oracles, degenerate inputs."""
+"""Modularity and explicitness (docs/reference/metrics.md §7): reference unit tests, oracles, degenerate
+inputs."""
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 import pytest
@@ -96,3 +99,36 @@ def test_2019_semantics_differs_but_agrees_on_perfect_codes() -> None:
     assert old["modularity_score"] == modern["modularity_score"]
     assert old["explicitness_score_train"] != modern["explicitness_score_train"]
     assert 0.5 < old["explicitness_score_test"] <= 1.0
+
+
+def test_explicitness_standardises_float32_codes_as_the_reference(monkeypatch) -> None:
+    """Float32 codes (the study's encoders') are standardised in float32, as numpy does in the
+    reference (metrics §7); float64 codes in float64 (the reference's known answers)."""
+    module = importlib.import_module("disentbench.metrics.modularity_explicitness")
+    rng = np.random.RandomState(0)
+    factors = rng.randint(3, size=(400, 2))
+    codes = factors + 1e3 + rng.rand(400, 2) * 1e-3  # float64 digits that float32 cannot hold
+    seen = []
+
+    def capture(mus_train, y_train, mus_test, y_test, sklearn_semantics="modern"):
+        seen.append((mus_train, mus_test))
+        return 1.0, 1.0
+
+    monkeypatch.setattr(module, "explicitness_per_factor", capture)
+    codes32 = codes.astype(np.float32)
+    module.modularity_explicitness(codes32[:300], factors[:300], codes32[300:], factors[300:])
+    train32, test32 = codes[:300].T.astype(np.float32), codes[300:].T.astype(np.float32)
+    mean, std = train32.mean(axis=1), train32.std(axis=1)
+    expected_train = (train32 - mean[:, None]) / std[:, None]
+    expected_test = (test32 - mean[:, None]) / std[:, None]
+    for mus_train, mus_test in seen:
+        assert mus_train.dtype == np.float32 and mus_test.dtype == np.float32
+        np.testing.assert_array_equal(mus_train, expected_train)
+        np.testing.assert_array_equal(mus_test, expected_test)
+    # float64 standardisation of the same values gives other features: the checks above can fail
+    codes64 = train32.astype(np.float64)
+    standardised64 = (codes64 - codes64.mean(axis=1)[:, None]) / codes64.std(axis=1)[:, None]
+    assert not np.array_equal(standardised64.astype(np.float32), expected_train)
+    seen.clear()
+    module.modularity_explicitness(codes[:300], factors[:300], codes[300:], factors[300:])
+    assert all(mus_train.dtype == np.float64 for mus_train, _ in seen)

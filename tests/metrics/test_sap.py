@@ -1,4 +1,5 @@
-"""SAP (metrics.md §6): reference unit tests, discrete mode, degenerate factors, invariances."""
+"""SAP (docs/reference/metrics.md §6): reference unit tests, discrete mode, degenerate factors,
+invariances."""
 
 from __future__ import annotations
 

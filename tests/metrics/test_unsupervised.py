@@ -1,4 +1,5 @@
-"""Unsupervised scores (metrics.md §9): reference unit tests, W against scipy, degenerate cases."""
+"""Unsupervised scores (docs/reference/metrics.md §9): reference unit tests, W against scipy, degenerate
+cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Shared metric helpers (metrics.md §1.5): sampling order, discretiser, discrete MI, checks."""
+"""Shared metric helpers (docs/reference/metrics.md §1.5): sampling order, discretiser, discrete MI,
+checks."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from disentbench.models.synthetic import SquaresData
+from disentbench.datasets.squares import SquaresData
 
 
 @pytest.fixture(autouse=True)

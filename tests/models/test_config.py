@@ -1,4 +1,5 @@
-"""TrainConfig validation, serialisation and the FactorVAE iteration count (models.md §2.9–2.11)."""
+"""TrainConfig validation, serialisation and the FactorVAE iteration count (docs/reference/models.md
+§2.9–2.11)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from disentbench.datasets.squares import SquaresData
 from disentbench.models import METHODS, TrainConfig, train
-from disentbench.models.synthetic import SquaresData
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

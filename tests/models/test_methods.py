@@ -1,4 +1,4 @@
-"""The method registry (study.md §3.1)."""
+"""The method registry (docs/reference/study.md §3.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Layer shapes, parameter counts and initialisation of the study's networks (models.md §2.2–2.5, §2.9)."""
+"""Layer shapes, parameter counts and initialisation of the study's networks (docs/reference/models.md
+§2.2–2.5, §2.9)."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def test_xavier_uniform_bounds_and_zero_biases(module_cls):
 
 def test_spec_bounds_for_two_layers():
     enc = initialize_(Encoder(1), torch.Generator().manual_seed(0))
-    # Values quoted in models.md §2.5 (dense 1024→256 and conv e1).
+    # Values quoted in docs/reference/models.md §2.5 (dense 1024→256 and conv e1).
     assert math.isclose(math.sqrt(6 / (1024 + 256)), 0.0685, abs_tol=1e-4)
     assert enc.fc.weight.abs().max() <= 0.06847
     assert enc.conv1.weight.abs().max() <= 0.1066

@@ -1,4 +1,4 @@
-"""Each objective against values computed by hand on tiny tensors (models.md §2.6–2.9)."""
+"""Each objective against values computed by hand on tiny tensors (docs/reference/models.md §2.6–2.9)."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def _textbook_mws_tc(dataset_size):
 def test_beta_tc_vae_omits_the_log_bn_constants():
     n = 737_280  # dSprites
     ours = O.total_correlation_mws(_t(Z), _t(MEAN), _t(LOGVAR)).item()
-    # dlib's estimate = textbook estimate − (d − 1)·log(B·N) (models.md §2.8).
+    # dlib's estimate = textbook estimate − (d − 1)·log(B·N) (docs/reference/models.md §2.8).
     assert ours == pytest.approx(_textbook_mws_tc(n) - (2 - 1) * math.log(3 * n), rel=1e-10)
     value = O.beta_tc_vae(_outputs(), beta=6.0).item()
     assert value == pytest.approx(_kl_by_hand() + 5.0 * ours, rel=1e-12)

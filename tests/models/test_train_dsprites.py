@@ -1,4 +1,4 @@
-"""Every method trains on a reduced rendered dSprites with decreasing loss (issue 4, "Must show")."""
+"""Every method trains on a reduced rendered dSprites with decreasing loss (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from disentbench import datasets
 from disentbench.models import METHODS, TrainConfig, train
 
-# A mid-grid strength per method (study.md §3.1); batch 16 keeps the suite inside its time budget.
+# A mid-grid strength per method (docs/reference/study.md §3.1); batch 16 keeps the suite inside its time
+# budget.
 STRENGTHS = {
     "beta_vae": {"beta": 4},
     "factor_vae": {"gamma": 10},

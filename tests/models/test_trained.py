@@ -1,4 +1,4 @@
-"""Saved models and representation functions (models.md §2.12)."""
+"""Saved models and representation functions (docs/reference/models.md §2.12)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from disentbench.models import TrainConfig, TrainedModel, train
 
 @pytest.fixture(scope="module")
 def model() -> TrainedModel:
-    from disentbench.models.synthetic import SquaresData
+    from disentbench.datasets.squares import SquaresData
 
     torch.set_num_threads(1)
     config = TrainConfig(

@@ -1,4 +1,5 @@
-"""The trainer: seeds, determinism, FactorVAE's two updates, checkpoints, divergence (models.md §2.9–2.11)."""
+"""The trainer: seeds, determinism, FactorVAE's two updates, checkpoints, divergence (docs/reference/models.md
+§2.9–2.11)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from disentbench.datasets.squares import SquaresData
 from disentbench.errors import UserError
 from disentbench.models import TrainConfig, TrainingDiverged, get_method, objectives, train
-from disentbench.models.synthetic import SquaresData
-from disentbench.models.trainer import _Run, compute_losses, derive_seeds, factor_vae_gradients
+from disentbench.models.adam import make_adam
+from disentbench.models.networks import build_networks
+from disentbench.models.trainer import compute_losses, derive_seeds, factor_vae_gradients
 
 
 def _config(method="beta_vae", **overrides):
@@ -101,6 +104,7 @@ def test_checkpoint_resume_gives_the_same_final_weights(squares, tmp_path, metho
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-000000008", "latest.json"]
     assert sorted(p.name for p in (tmp_path / "ckpt-000000008").iterdir()) == [
         "config.json",
+        "manifest.json",
         "trainer_state.pt",
         "weights.safetensors",
     ]
@@ -143,17 +147,20 @@ def test_planted_divergence_raises_training_diverged():
 def test_factor_vae_updates_are_separated(squares):
     """∇L_VAE reaches only the encoder/decoder, ∇L_D only the discriminator (§2.9)."""
     config = _config("factor_vae", params={"gamma": 30})
-    run = _Run(config, squares, torch.device("cpu"))
-    spec, nets = get_method("factor_vae"), run.nets
+    generator = torch.Generator().manual_seed(config.seed)
+    nets = build_networks(1, True, generator)
+    spec, params = get_method("factor_vae"), config.resolved_params
+    vae_optimizer = make_adam(nets.vae_parameters(), 1e-4, (0.9, 0.999), 1e-8)
+    disc_optimizer = make_adam(list(nets.discriminator.parameters()), 1e-4, (0.5, 0.9), 1e-8)
     x = torch.from_numpy(squares.sample_observations(8, np.random.RandomState(0)))
-    gen_state = run.noise.get_state()
-    losses = compute_losses(spec, run.params, nets, x, 0, run.noise)
-    vae_grads, disc_grads, disc_loss = factor_vae_gradients(losses, nets, run.noise)
+    gen_state = generator.get_state()
+    losses = compute_losses(spec, params, nets, x, 0, generator)
+    vae_grads, disc_grads, disc_loss = factor_vae_gradients(losses, nets, generator)
 
     # Expected gradients, each from its own loss only.
-    run.noise.set_state(gen_state)
-    again = compute_losses(spec, run.params, nets, x, 0, run.noise)
-    shuffled = objectives.shuffle_codes(again.outputs.z.detach(), run.noise)
+    generator.set_state(gen_state)
+    again = compute_losses(spec, params, nets, x, 0, generator)
+    shuffled = objectives.shuffle_codes(again.outputs.z.detach(), generator)
     again_disc = objectives.discriminator_loss(
         again.outputs.discriminator_logits, nets.discriminator(shuffled)
     )
@@ -174,21 +181,21 @@ def test_factor_vae_updates_are_separated(squares):
     before_vae = [p.detach().clone() for p in nets.vae_parameters()]
     for p, g in zip(nets.vae_parameters(), vae_grads, strict=True):
         p.grad = g
-    run.vae_optimizer.step()
+    vae_optimizer.step()
     assert all(torch.equal(a, p) for a, p in zip(before_disc, disc_params, strict=True))
     assert not all(torch.equal(a, p) for a, p in zip(before_vae, nets.vae_parameters(), strict=True))
     after_vae = [p.detach().clone() for p in nets.vae_parameters()]
     grads_before = [p.grad.clone() for p in nets.vae_parameters()]
     for p, g in zip(disc_params, disc_grads, strict=True):
         p.grad = g
-    run.disc_optimizer.step()
+    disc_optimizer.step()
     assert all(torch.equal(a, p) for a, p in zip(after_vae, nets.vae_parameters(), strict=True))
     assert all(torch.equal(a, p.grad) for a, p in zip(grads_before, nets.vae_parameters(), strict=True))
     assert not all(torch.equal(a, p) for a, p in zip(before_disc, disc_params, strict=True))
     # The optimisers own disjoint parameter sets.
-    vae_ids = {id(p) for g in run.vae_optimizer.param_groups for p in g["params"]}
+    vae_ids = {id(p) for g in vae_optimizer.param_groups for p in g["params"]}
     assert not vae_ids & {id(p) for p in disc_params}
-    assert run.disc_optimizer.defaults["betas"] == (0.5, 0.9)
+    assert disc_optimizer.defaults["betas"] == (0.5, 0.9)
 
 
 def test_bad_data_shape_is_a_user_error():

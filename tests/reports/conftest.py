@@ -1,9 +1,10 @@
-"""Shared fixtures: synthetic results tables with planted structure; rows in the reference's format."""
+"""Shared fixtures: synthetic results tables with planted structure."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
+from _tables import COHORT_GRID, COHORTS, cohort_table
 
 from disentbench.reports.synthetic import Effects, synthetic_table
 
@@ -20,48 +21,13 @@ def medium_table() -> pd.DataFrame:
     return synthetic_table(datasets=3, seeds=10, effects=Effects(0.5, 0.5, 0.7), random_seed=2)
 
 
-MEAN, SAMPLED = "@mean_representation", "@sampled_representation"
+@pytest.fixture(scope="session")
+def cohort_tables() -> dict[str, pd.DataFrame]:
+    """Each cohort of the mixed table alone, by the label the report gives it in the mixed table."""
+    return {label: cohort_table(*args[:2], args[2], **COHORT_GRID) for label, args in COHORTS.items()}
 
 
-def _evaluation(model: dict, post: str, fn: str, results: dict, predictor: str | None = None) -> dict:
-    """One row as the reference aggregates it: namespaced gin bindings (quoted strings) and results."""
-    row = {f"train_config.{k}": v for k, v in model.items()}
-    row.update({
-        "train_config.model.model": "@vae()",
-        "train_results.reconstruction_loss": 30.5, "train_results.kl_loss": 12.25,
-        "train_results.elbo": 42.75,
-        "train_results.elapsed_time": 100.0, "train_results.uuid": "abc",
-        "postprocess_config.postprocess.postprocess_fn": post, "postprocess_config.dataset.name": "'auto'",
-        "evaluation_config.evaluation.evaluation_fn": fn, "evaluation_config.evaluation.random_seed": 0,
-        "evaluation_config.dataset.name": "'auto'",
-        "evaluation_results.elapsed_time": 2.0, "evaluation_results.uuid": "xyz",
-    })  # fmt: skip
-    if predictor:
-        row["evaluation_config.predictor.predictor_fn"] = predictor
-    row.update({f"evaluation_results.{k}": v for k, v in results.items()})
-    return row
-
-
-BETA = {"model.name": "'beta_vae'", "dataset.name": "'dsprites_full'", "model.random_seed": 3,
-        "vae.beta": 4.0, "model.training_steps": 300000, "model.batch_size": 64}  # fmt: skip
-DIP = {"model.name": "'dip_vae'", "dip_vae.dip_type": "'ii'", "dip_vae.lambda_od": "10.0",
-       "dip_vae.lambda_d_factor": 1.0, "dataset.name": "'dsprites_full'",
-       "model.random_seed": "0"}  # fmt: skip
-UNKNOWN = {"model.name": "'my_vae'", "dataset.name": "'cars3d'", "model.random_seed": 1}
-
-
-@pytest.fixture
-def reference_rows() -> list[dict]:
-    """Nine evaluations in the reference's aggregated format: two models, and one unknown model last."""
-    down = {f"{n}:mean_test_accuracy": 0.1 * i for i, n in enumerate((10, 100, 1000, 10000), start=1)}
-    return [
-        _evaluation(BETA, MEAN, "@mig", {"discrete_mig": 0.25}),
-        _evaluation(BETA, SAMPLED, "@mig", {"discrete_mig": 0.05}),
-        _evaluation(BETA, MEAN, "@beta_vae_sklearn", {"train_accuracy": 0.9, "eval_accuracy": 0.875}),
-        _evaluation(BETA, MEAN, "@downstream_task", down, predictor="@logistic_regression_cv"),
-        _evaluation(BETA, MEAN, "@downstream_task", down, predictor="@gradient_boosting_classifier"),
-        _evaluation(BETA, SAMPLED, "@unsupervised_metrics", {"gaussian_total_correlation": 0.5}),
-        _evaluation(DIP, MEAN, "@factor_vae_score", {"eval_accuracy": 0.7, "num_active_dims": 9}),
-        _evaluation(DIP, MEAN, "@sap_score", {"SAP_score": 0.125}),
-        _evaluation(UNKNOWN, MEAN, "@mig", {"discrete_mig": 0.5}),
-    ]
+@pytest.fixture(scope="session")
+def mixed_table(cohort_tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """dSprites three times: official with modern and with 2019 semantics, and the rendered stand-in."""
+    return pd.concat(cohort_tables.values(), ignore_index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from disentbench.reports import findings
-from disentbench.reports.html import run_analyses
+from disentbench.reports.pipeline import run_analyses
 from disentbench.reports.synthetic import Effects, synthetic_table
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from disentbench.errors import UserError
-from disentbench.reports.html import write_report
+from disentbench.reports.pipeline import write_report
 from disentbench.reports.synthetic import synthetic_table
 
 SECTIONS = ("overview", "findings", "agreement", "mean_vs_sampled", "drivers", "unsupervised_selection",
@@ -91,7 +91,7 @@ def test_regenerating_removes_stale_figures_only(tmp_path: Path) -> None:
     write_report(synthetic_table(datasets=1, methods=1, strengths=2, seeds=2), tmp_path, draws=100)
     assert not (tmp_path / "scores_by_method_5_cars3d.png").exists()
     assert (tmp_path / "README.md").read_text() == "keep me"
-    assert (tmp_path / "scores_by_method_0_dsprites_full.png").exists()
+    assert (tmp_path / "scores_by_method_0_dsprites_full__stand-in_.png").exists()  # a rendered stand-in
 
 
 def test_empty_table_is_a_user_error(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_presets_and_missing_scores() -> None:
     board = leaderboard.build(_table(), preset="neurips2019")
     assert board.scores == ["mig.discrete_mig", "sap.SAP_score"]
     assert board.missing == ["factor_vae.eval_accuracy", "dci.disentanglement", "irs.IRS"]
-    assert "Not in the table" in leaderboard.to_markdown(board)
+    assert "Ranked on 2 of the 5 scores. Not in the table" in leaderboard.to_markdown(board)
     with pytest.raises(UserError, match="unknown leaderboard preset"):
         leaderboard.build(_table(), preset="nope")
     with pytest.raises(UserError, match="none of the leaderboard scores"):

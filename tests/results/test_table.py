@@ -73,3 +73,17 @@ def test_export_round_trip(tmp_path):
 def test_not_a_results_dir(tmp_path):
     with pytest.raises(UserError, match="records"):
         load(tmp_path / "nothing")
+
+
+def test_sklearn_semantics_column_from_scores_or_spec(tmp_path):
+    for trial_id, status, meta in (("a", "completed", "2019"), ("b", "failed", None)):
+        spec = {"dataset": "dsprites_full", "method": "beta_vae", "strength": 1.0, "seed": 0,
+                "representations": ["mean"], "sklearn_semantics": "modern"}  # fmt: skip
+        record = new_record(spec, trial_id, None, "s")
+        record["status"] = status
+        if meta:
+            record["scores"] = {"mean": {"mig.discrete_mig": 0.3, "meta.sklearn_semantics": meta}}
+        write_record(tmp_path, record)
+    frame = load(tmp_path).set_index("trial_id")
+    assert frame.loc["a", "sklearn_semantics"] == "2019"  # what the scores were computed with
+    assert frame.loc["b", "sklearn_semantics"] == "modern"  # a failed trial: what it was to use

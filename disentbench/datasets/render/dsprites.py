@@ -1,8 +1,8 @@
 """Offline dSprites renderer: a point-sampling vector renderer fitted to the official frames.
 
-Writes the official file format (data.md §4.2) so the loader cannot tell the stand-in from the
+Writes the official file format (docs/reference/data.md §4.2) so the loader cannot tell the stand-in from the
 real ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` except by its provenance. The shapes and
-their placement follow data.md §4.4 exactly:
+their placement follow docs/reference/data.md §4.4 exactly:
 
 * pixel (column i, row j) is on iff its centre (i + 0.5, j + 0.5) lies inside the shape;
 * sprite centre (16 + 32·posX, 16 + 32·posY) px, posX, posY ∈ {k/31};
@@ -46,7 +46,7 @@ RENDERER_VERSION = "1"
 FILE_NAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 IMAGE_SIZE = 64
 
-#: The full factor grid of the official file (data.md §4.2), colour first.
+#: The full factor grid of the official file (docs/reference/data.md §4.2), colour first.
 LATENT_NAMES = ("color", "shape", "scale", "orientation", "posX", "posY")
 FULL_SIZES = (1, 3, 6, 40, 32, 32)
 SHAPE_NAMES = ("square", "ellipse", "heart")
@@ -54,7 +54,7 @@ SCALE_VALUES = np.array([0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
 ORIENTATION_VALUES = np.linspace(0.0, 2.0 * np.pi, 40)
 POSITION_VALUES = np.linspace(0.0, 1.0, 32)
 
-#: Shape constants in local pixel units at scale 1 (data.md §4.4).
+#: Shape constants in local pixel units at scale 1 (docs/reference/data.md §4.4).
 SQUARE_HALF_SIDE = 9.60
 ELLIPSE_SEMI_AXES = (12.77, 7.21)
 HEART_VERTICES = 200
@@ -71,7 +71,7 @@ def heart_polygon(num_vertices: int = HEART_VERTICES) -> np.ndarray:
     """Heart-curve polygon in local pixel units at scale 1, ``(num_vertices, 2)`` of ``(u, v)``.
 
     t ∈ [0, 2π): u = 9.6 sin³t, v = −0.66383 (13 cos t − 5 cos 2t − 2 cos 3t − cos 4t) − 1.44
-    (data.md §4.4; y down, so the lobes are on top and the tip points down).
+    (docs/reference/data.md §4.4; y down, so the lobes are on top and the tip points down).
     """
     t = np.arange(num_vertices) * (2.0 * np.pi / num_vertices)
     u = HEART_HALF_WIDTH * np.sin(t) ** 3
@@ -316,7 +316,7 @@ def _metadata(idx: dict[str, np.ndarray], reduced: bool) -> dict[str, Any]:
     return {
         "title": "dSprites dataset (disentbench offline rendering)",
         "description": "Offline stand-in for the official dSprites file, rendered by point sampling "
-        "(disentbench data spec 4.4).",
+        "(disentbench docs/reference/data.md §4.4).",
         "version": 1,
         "latents_names": list(LATENT_NAMES),
         "latents_sizes": [1] + [len(idx[name]) for name in LATENT_NAMES[1:]],

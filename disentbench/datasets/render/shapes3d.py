@@ -1,4 +1,4 @@
-"""Offline stand-in for the official Shapes3D file ``3dshapes.h5`` (data.md §4.5).
+"""Offline stand-in for the official Shapes3D file ``3dshapes.h5`` (docs/reference/data.md §4.5).
 
 The official file cannot be downloaded everywhere; this renderer writes a file with the same
 layout so the loader, the trainer and the metrics run unchanged:
@@ -50,7 +50,7 @@ RENDERER_NAME = "disentbench.shapes3d_raycast"
 RENDERER_VERSION = "1.0"
 
 FACTOR_NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
-#: Official factor values (data.md §4.5), in storage order.
+#: Official factor values (docs/reference/data.md §4.5), in storage order.
 FULL_VALUES: dict[str, np.ndarray] = {
     "floor_hue": np.arange(10) / 10.0,
     "wall_hue": np.arange(10) / 10.0,
@@ -258,7 +258,8 @@ def render_shapes3d(
     progress: bool = True,
     params: SceneParams | None = None,
 ) -> Path:
-    """Render the Shapes3D stand-in into the HDF5 file ``path`` (official layout, data.md §4.5).
+    """Render the Shapes3D stand-in into the HDF5 file ``path`` (official layout, docs/reference/data.md
+    §4.5).
 
     ``reduced`` renders the small grid of the module docstring; ``workers`` is the number of
     processes (None: CPU count, at most 8; 0 or 1: in this process); ``progress`` shows tqdm

@@ -1,4 +1,4 @@
-"""Compare the Shapes3D stand-in with the 53 official GIF frames (fixtures/README.md).
+"""Compare the Shapes3D stand-in with the 53 official GIF frames (tests/fixtures/README.md).
 
 The GIF frames carry no labels. The GIF walks orientation (frames 0–14, cube), then shape
 (15–17), scale (17–24, capsule) at orientation index 14, and then the three hues; the hue of each

@@ -1,4 +1,4 @@
-"""Geometry and shading of the offline Shapes3D stand-in: a ray caster in numpy (data.md §4.5).
+"""Geometry and shading of the offline Shapes3D stand-in: a ray caster in numpy (docs/reference/data.md §4.5).
 
 The official images come from a MuJoCo "look-at-object room" whose parameters were never
 published. This module rebuilds that scene from what the official frames show: a box-shaped room
@@ -26,7 +26,7 @@ import numpy as np
 IMAGE_SIZE = 64
 #: Surface classes of a shading map, in the order of :attr:`ShadingMaps.coef`.
 SURFACES = ("floor", "wall", "object")
-#: Shape codes (data.md §4.5: 0 cube, 1 cylinder, 2 sphere, 3 capsule).
+#: Shape codes (docs/reference/data.md §4.5: 0 cube, 1 cylinder, 2 sphere, 3 capsule).
 SHAPE_NAMES = ("cube", "cylinder", "sphere", "capsule")
 
 _INF = np.float64(np.inf)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from disentbench.errors import DataFileError, UserError
-from disentbench.reports import reference_import as ri
 from disentbench.results import load
+from disentbench.results import reference_import as ri
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_import_writes_one_record_per_model_and_loads_as_a_table(aggregated: Pat
     assert beta.loc["mean", "train.reconstruction_loss"] == 30.5
     assert "train.uuid" not in table.columns and "mig.elapsed_time" not in table.columns
     assert beta.loc["mean", "strength"] == 4.0 and beta.loc["mean", "hyperparameter"] == "beta"
-    assert beta.loc["mean", "model_num"] == (0 * 6 + 2) * 50 + 3  # analyses.md §1 numbering
+    assert beta.loc["mean", "model_num"] == (0 * 6 + 2) * 50 + 3  # docs/reference/analyses.md §1 numbering
     assert beta.loc["mean", "steps"] == 300000 and beta.loc["mean", "data_source"] == "official"
     assert (
         beta.loc["mean", "train_seconds"] == 100.0 and beta.loc["mean", "eval_seconds"] == 12.0

@@ -1,9 +1,9 @@
-"""Import the reference's aggregated results into a disentbench results directory (issue 6.9).
+"""Import the reference's aggregated results into a disentbench results directory (README.md).
 
 ``dlib_aggregate_results`` of ``disentanglement_lib`` writes one JSON file holding a pandas
 DataFrame (``DataFrame.to_json``, default "columns" orientation: ``{column: {row: value}}``),
 one row per model evaluation, i.e. per (model, post-processing, metric), with namespaced keys
-(study.md, reproduction commands; metrics.md §1.1–1.2):
+(docs/reference/study.md, reproduction commands; docs/reference/metrics.md §1.1–1.2):
 
 * ``train_config.<gin binding>``: ``model.name`` (``'beta_vae'``, ``'factor_vae'``, ``'dip_vae_i'``,
   ...; older files ``'vae'`` or ``'dip_vae'`` with ``dip_vae.dip_type``), ``dataset.name``,
@@ -18,9 +18,14 @@ one row per model evaluation, i.e. per (model, post-processing, metric), with na
 
 Gin values arrive as strings with their quotes (``"'beta_vae'"``); they are normalised. The
 evaluations of one model (same ``train_config.*``) become one record in the result-record schema
-(docs/architecture.md), written with ``disentbench.results.write_record``; scores are renamed
-to our ``<metric>.<key>`` columns. Records (``orient="records"``) and JSON-lines files are read
-too.
+(docs/architecture.md), built with ``records.new_record`` and written with ``records.write_record``;
+scores are renamed to our ``<metric>.<key>`` columns. Records (``orient="records"``) and JSON-lines
+files are read too.
+
+The file is input disentbench does not control: names that end up in a trial id (the data-set
+name) must pass ``results.ids.check_id``, seeds must be integers in the reference's 32-bit range
+and strengths finite numbers, and an unreadable or absurd file (not UTF-8, nested too deep for a
+JSON parser) is a ``UserError`` naming the file and the field, never a traceback.
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from disentbench import __version__
 from disentbench.errors import DataFileError, UserError
+from disentbench.results.ids import check_id, shown
+from disentbench.results.records import new_record, write_record
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +57,15 @@ METHOD_NAMES = {
     "beta_tc_vae": "beta_tc_vae",
 }
 
-#: Our method → (hyper-parameter name, the gin binding holding its value).
-HYPERPARAMETERS = {
-    "beta_vae": ("beta", "vae.beta"),
-    "annealed_vae": ("c_max", "annealed_vae.c_max"),
-    "factor_vae": ("gamma", "factor_vae.gamma"),
-    "dip_vae_i": ("lambda_od", "dip_vae.lambda_od"),
-    "dip_vae_ii": ("lambda_od", "dip_vae.lambda_od"),
-    "beta_tc_vae": ("beta", "beta_tc_vae.beta"),
+#: Our method → the gin binding holding the value of its swept hyper-parameter (whose name is the
+#: method registry's, ``benchmark.study.method_infos``).
+STRENGTH_BINDINGS = {
+    "beta_vae": "vae.beta",
+    "annealed_vae": "annealed_vae.c_max",
+    "factor_vae": "factor_vae.gamma",
+    "dip_vae_i": "dip_vae.lambda_od",
+    "dip_vae_ii": "dip_vae.lambda_od",
+    "beta_tc_vae": "beta_tc_vae.beta",
 }
 
 #: The reference's metric function names and metric-config file names → our metric prefixes
@@ -81,7 +88,8 @@ PREDICTORS = {
     "logistic_regression_cv": "downstream_logistic_regression",
     "gradient_boosting_classifier": "downstream_boosted_trees",
 }
-REPRESENTATIONS = {
+#: The reference's post-processing names → our representation names.
+POSTPROCESSINGS = {
     "mean_representation": "mean",
     "sampled_representation": "sampled",
     "mean": "mean",
@@ -89,6 +97,13 @@ REPRESENTATIONS = {
 }
 
 _BOOKKEEPING = {"elapsed_time", "uuid"}
+
+#: Seeds are 32-bit unsigned integers, as the reference's ``RandomState`` seeds.
+SEED_RANGE = (0, 2**32 - 1)
+
+#: The scikit-learn semantics the imported scores were computed with: the reference ran the
+#: paper-era scikit-learn, which the ``"2019"`` semantics emulate (disentbench.metrics.estimators).
+REFERENCE_SKLEARN_SEMANTICS = "2019"
 
 
 @dataclass
@@ -121,7 +136,7 @@ def _number(value: Any) -> float | None:
         return None
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float range
         return None
 
 
@@ -134,13 +149,18 @@ def read_aggregated(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot read the aggregated results file ({exc})") from exc
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL byte in the path
+        name = repr(str(path)) if "\x00" in str(path) else str(path)
+        raise DataFileError(f"{name}: cannot read the aggregated results file ({exc})") from exc
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise DataFileError(f"{path}: JSON nested too deeply to be an aggregated results file") from None
     except ValueError:
         try:
             data = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except RecursionError:
+            raise DataFileError(f"{path}: JSON nested too deeply to be an aggregated results file") from None
         except ValueError as exc:
             raise DataFileError(f"{path}: not JSON or JSON lines ({exc})") from exc
     rows = _rows(data)
@@ -194,7 +214,7 @@ def _metric(evaluation: dict[str, Any]) -> str | None:
 
 def _representation(post: dict[str, Any]) -> str | None:
     fn = clean(post.get("postprocess.postprocess_fn")) or clean(post.get("postprocess.name"))
-    return REPRESENTATIONS.get(str(fn))
+    return POSTPROCESSINGS.get(str(fn))
 
 
 def _split(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -208,7 +228,7 @@ def _split(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def model_number(dataset: str, method: str, strength: float, seed: int) -> int | None:
-    """The reference's model number (study.md §3.1) when the model is on the study's grid."""
+    """The reference's model number when the model is on the study's grid (``benchmark.study``)."""
     from disentbench.benchmark.study import method_infos
     from disentbench.benchmark.study import model_number as study_model_number
 
@@ -216,22 +236,59 @@ def model_number(dataset: str, method: str, strength: float, seed: int) -> int |
     return None if info is None else study_model_number(dataset, info, strength, seed)
 
 
+def _seed(value: Any, where: str) -> int | None:
+    """The model's random seed: None when absent; ``UserError`` naming ``where`` when not a 32-bit seed."""
+    if value in (None, ""):
+        return None
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value)
+        except ValueError:
+            number = _number(value)
+    if isinstance(number, float) and math.isfinite(number) and number.is_integer():
+        number = int(number)
+    low, high = SEED_RANGE
+    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+        raise UserError(f"{where}: expected an integer seed from {low} to {high}, got {shown(value)}")
+    return number
+
+
+def _strength(value: Any, where: str) -> float | None:
+    """The swept hyper-parameter's value: None when absent; ``UserError`` when not a finite number."""
+    if value in (None, ""):
+        return None
+    number = _number(value)
+    if number is None or not math.isfinite(number):
+        raise UserError(f"{where}: expected a finite number, got {shown(value)}")
+    return number
+
+
 def to_records(
     rows: list[dict[str, Any]], source: str, study: str = "reference"
 ) -> tuple[list[dict], Counter]:
-    """Group evaluations by model and build one result record per model; returns (records, skipped)."""
+    """Group evaluations by model and build one result record per model; returns (records, skipped).
+
+    Raises ``UserError`` naming ``source``, the evaluation's position and the field when a value
+    that becomes part of the record's id or spec is unusable (see the module docstring).
+    """
+    from disentbench.benchmark.study import method_infos
+
+    infos = method_infos()
     skipped: Counter = Counter()
     models: dict[str, dict[str, Any]] = {}
-    for row in rows:
+    for index, row in enumerate(rows):
         parts = _split(row)
         train = {k: clean(v) for k, v in parts.get("train_config", {}).items()}
+        where = f"{source}: evaluation {index}: field train_config."
         dataset, method = train.get("dataset.name"), _method(train)
-        seed = _number(train.get("model.random_seed"))
+        seed = _seed(train.get("model.random_seed"), where + "model.random_seed")
         if not dataset or method is None or seed is None:
             skipped["no dataset, known model name or random seed in train_config"] += 1
             continue
-        hp_name, binding = HYPERPARAMETERS[method]
-        strength = _number(train.get(binding))
+        check_id(dataset, where + "dataset.name")
+        binding = STRENGTH_BINDINGS[method]
+        strength = _strength(train.get(binding), where + binding)
         if strength is None:
             skipped[f"no {binding} in train_config"] += 1
             continue
@@ -239,7 +296,7 @@ def to_records(
         model = models.get(identity)
         if model is None:
             model = models[identity] = _new_record(
-                train, dataset, method, hp_name, strength, int(seed), source, study
+                train, dataset, method, infos[method].hyperparameter, strength, seed, source, study
             )
             model["train_results"], train_seconds = _train_results(parts.get("train_results", {}))
             model["timings"]["train_seconds"] = train_seconds
@@ -248,7 +305,7 @@ def to_records(
         if kind is None or metric is None:
             skipped["unknown post-processing or metric"] += 1
             continue
-        scores = model["scores"].setdefault(kind, {})
+        scores = model["scores"].setdefault(kind, dict(_REFERENCE_META))
         results = parts.get("evaluation_results", {})
         for key, value in results.items():
             number = _number(value)
@@ -268,6 +325,15 @@ def to_records(
         if t["train_seconds"] is not None or t["eval_seconds"] is not None:
             t["wall_seconds"] = (t["train_seconds"] or 0.0) + (t["eval_seconds"] or 0.0)
     return records, skipped
+
+
+#: What every imported score set says about how it was computed (the ``meta.*`` keys of
+#: ``metrics.evaluate``, so the results table has the same columns for imported and own rows).
+_REFERENCE_META = {
+    "meta.sklearn_semantics": REFERENCE_SKLEARN_SEMANTICS,
+    "meta.sklearn_version": "paper era (disentanglement_lib)",
+    "meta.preset": "reference",
+}
 
 
 def _train_results(values: dict[str, Any]) -> tuple[dict[str, float], float | None]:
@@ -290,37 +356,37 @@ def _new_record(
     source: str,
     study: str,
 ) -> dict[str, Any]:
-    """A record skeleton (architecture.md, Result records) for one reference model."""
+    """The record (``records.new_record``) of one reference model, before its scores are added."""
     digest = hashlib.sha256(json.dumps(train, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    trial_id = f"ref.{dataset}.{method}.{strength:g}.s{seed}.{digest}"
+    trial_id = check_id(f"ref.{dataset}.{method}.{strength:g}.s{seed}.{digest}", f"{source}: trial id")
     params = {k: v for k, v in train.items() if not k.startswith(("dataset.", "model.random_seed"))}
-    return {
-        "schema_version": 1,
-        "trial_id": trial_id,
-        "model_num": model_number(dataset, method, strength, seed),
-        "study": study,
-        "status": "completed",
-        "error": None,
-        "spec": {
-            "dataset": dataset,
-            "method": method,
-            "hyperparameter": hp_name,
-            "strength": strength,
-            "params": params,
-            "seed": seed,
-            "steps": _int(train.get("model.training_steps")),
-            "batch_size": _int(train.get("model.batch_size")),
-            "preset": "reference",
-            "metrics": [],
-            "representations": [],
-        },
-        "timings": {"train_seconds": None, "eval_seconds": None, "wall_seconds": None},
-        "versions": {"disentbench": __version__, "code_version": "disentanglement_lib (imported)"},
-        "device": "unknown (reference)",
-        "data": {"source": "official", "imported_from": source},
-        "train_results": {},
-        "scores": {},
+    spec = {
+        "dataset": dataset,
+        "method": method,
+        "hyperparameter": hp_name,
+        "strength": strength,
+        "params": params,
+        "seed": seed,
+        "steps": _int(train.get("model.training_steps")),
+        "batch_size": _int(train.get("model.batch_size")),
+        "preset": "reference",
+        "metrics": [],
+        "representations": [],
+        "sklearn_semantics": REFERENCE_SKLEARN_SEMANTICS,
     }
+    record = new_record(spec, trial_id, model_number(dataset, method, strength, seed), study)
+    # The environment new_record fills in is this machine's; the scores come from the reference's.
+    record.update(
+        status="completed",
+        versions={
+            "disentbench": record["versions"]["disentbench"],
+            "code_version": "disentanglement_lib (imported)",
+        },
+        device="unknown (reference)",
+        host=None,
+        data={"source": "official", "imported_from": source},
+    )
+    return record
 
 
 def _int(value: Any) -> int | None:
@@ -333,10 +399,9 @@ def import_reference(
 ) -> ImportSummary:
     """Read the reference's aggregated JSON at ``path`` and write one record per model into ``results``.
 
-    Raises ``UserError`` when no evaluation of the file can be imported.
+    Raises ``UserError`` when no evaluation of the file can be imported, or when a value of it is
+    unusable (named with its file, position and field).
     """
-    from disentbench.results import write_record
-
     rows = read_aggregated(path)
     records, skipped = to_records(rows, source=os.fspath(path), study=study)
     if not records:

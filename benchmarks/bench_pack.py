@@ -1,0 +1,285 @@
+"""Packed training throughput (K models as one computation) and the full study's projected cost.
+
+Part 1, the K sweep: aggregate training images/s of ``disentbench.models.train_pack`` for
+K = 1, 2, 4, ... per method and precision, at batch 64 on a reduced dSprites rendered into a
+temporary directory (pixels resident on the device, as the study trains). Each measurement is the
+median iteration time over the timed iterations (robust to a shared machine's load bursts; on
+CUDA the total over the timed iterations, since iterations overlap with the host there). The
+K values are measured in interleaved rounds (1, 2, 4, …, then again), best round kept, so slow
+phases of a shared machine hit every K alike. "vs solo" is the pack's aggregate rate divided by
+the K = 1 rate: packing K models against training them one after the other.
+
+Part 2, evaluation: the encoder's images/s on the device at a large batch, and — unless
+``--eval-presets none`` — the wall time of ``disentbench.metrics.evaluate`` for one trained
+model (reduced dSprites) at each preset, with the number of images it encodes counted.
+
+Part 3, the projection for the 12,600-model study (7 data sets × 6 methods × 6 strengths × 50
+seeds; 300,000 steps of 64, FactorVAE 150,001 iterations; two representations): device-hours =
+training at each method's best K + the encoder passes of evaluation; the CPU-side scoring runs
+in parallel on the node's CPUs and is reported as core-hours and as the cores needed to keep up.
+Evaluation seconds not measured in this run are taken from docs/metrics_performance.md and
+marked so.
+
+    python benchmarks/bench_pack.py --quick                    # ≤ 2 min on a CPU: beta_vae, K 1/2/4
+    python benchmarks/bench_pack.py --methods all --ks 1,2,4,8 --eval-presets fast
+    python benchmarks/bench_pack.py --device cuda --methods all --ks 1,4,16,32,64,128 \\
+        --precisions fp32,tf32,bf16 --steps 60 --eval-presets paper,fast --json gpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from disentbench.models import METHODS, TrainConfig, train_pack
+
+STUDY_MODELS_PER_METHOD = 12_600 // 6
+STUDY_STEPS = 300_000
+BATCH = 64
+REPRESENTATIONS = 2
+#: CPU scoring seconds of one representation at each preset, from docs/metrics_performance.md
+#: (2 cores, n_jobs=2): used when this run does not measure them.
+DOCUMENTED_SCORING_SECONDS = {"paper": 68.7, "fast": 14.1}
+
+
+def study_iterations(method: str) -> int:
+    return math.ceil((STUDY_STEPS + 1) / 2) if method == "factor_vae" else STUDY_STEPS
+
+
+def measure_pack(method, k, data, device, precision, steps, warmup) -> float | None:
+    """Aggregate images/s of a pack of ``k`` (None when it does not fit in memory)."""
+    spec = METHODS[method]
+    configs = [
+        TrainConfig(
+            dataset=data.name,
+            method=method,
+            params={spec.hyperparameter: spec.grid[i % len(spec.grid)]},
+            seed=i,
+            steps=warmup + steps,
+            batch_size=BATCH,
+            log_every=1 if device.type == "cpu" else warmup,
+            eval_batches=0,
+            device=str(device),
+            precision=precision,
+            factor_vae_reference_steps=False,
+        )
+        for i in range(k)
+    ]
+    stamps: list[tuple[int, float]] = []
+
+    def log(step: int, index: int, _values: dict) -> None:
+        if index == 0:
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            stamps.append((step, time.perf_counter()))
+
+    try:
+        train_pack(configs, data, log_fn=log)
+    except torch.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        return None
+    timed = [(s, t) for s, t in stamps if s >= warmup]
+    if device.type == "cpu":
+        seconds_per_iteration = float(np.median(np.diff([t for _, t in timed])))
+    else:
+        (s0, t0), (s1, t1) = timed[0], timed[-1]
+        seconds_per_iteration = (t1 - t0) / (s1 - s0)
+    return k * BATCH / seconds_per_iteration
+
+
+def k_sweep(methods, ks, precisions, data, device, steps, warmup, rounds):
+    """{(method, precision): {k: best images/s}} measured in interleaved rounds."""
+    best: dict[tuple[str, str], dict[int, float | None]] = {}
+    for method in methods:
+        for precision in precisions:
+            rates: dict[int, float | None] = {}
+            for _ in range(rounds):
+                for k in ks:
+                    if k in rates and rates[k] is None:
+                        continue  # did not fit
+                    rate = measure_pack(method, k, data, device, precision, steps, warmup)
+                    rates[k] = None if rate is None else max(rate, rates.get(k) or 0.0)
+                    print(f"  {method} {precision} K={k}: {rate and f'{rate:.0f}'} img/s", flush=True)
+            best[(method, precision)] = rates
+    return best
+
+
+def encoder_rate(data, device, batch: int = 4096, images: int = 8192) -> float:
+    """Images/s of ``TrainedModel.encode`` on ``device`` at batch ``batch``."""
+    from disentbench.models.networks import Decoder, Encoder
+    from disentbench.models.trained import TrainedModel
+
+    config = TrainConfig(dataset=data.name, method="beta_vae", device=str(device))
+    model = TrainedModel(config, Encoder(1), Decoder(1)).to(device)
+    x = data.sample_observations(images, np.random.RandomState(0))
+    model.encode(x[:batch], batch_size=batch)  # warm-up
+    started = time.perf_counter()
+    model.encode(x, batch_size=batch)
+    return images / (time.perf_counter() - started)
+
+
+def evaluation_seconds(data, device, preset: str, batch: int) -> dict[str, float]:
+    """Wall seconds of ``evaluate`` for one model at ``preset`` and the images it encoded."""
+    from disentbench.metrics import evaluate
+    from disentbench.models.networks import Decoder, Encoder, initialize_
+    from disentbench.models.trained import TrainedModel
+
+    generator = torch.Generator().manual_seed(0)
+    config = TrainConfig(dataset=data.name, method="beta_vae", device=str(device))
+    model = TrainedModel(config, initialize_(Encoder(1), generator), Decoder(1)).to(device)
+    mean = model.representation_function("mean", batch_size=batch)
+    counted = {"images": 0}
+
+    def rep(observations: np.ndarray) -> np.ndarray:
+        counted["images"] += len(observations)
+        return mean(observations)
+
+    started = time.perf_counter()
+    evaluate(data, rep, preset=preset)
+    return {"seconds": time.perf_counter() - started, "images": counted["images"]}
+
+
+def project(best, enc_rate, eval_info, precision) -> dict:
+    """Device-hours of the study: training at each method's best K, plus encoder passes."""
+    rows, train_hours = [], 0.0
+    for (method, prec), rates in best.items():
+        if prec != precision:
+            continue
+        fitted = {k: r for k, r in rates.items() if r}
+        k_best = max(fitted, key=lambda k: fitted[k])
+        images = STUDY_MODELS_PER_METHOD * study_iterations(method) * BATCH
+        hours = images / fitted[k_best] / 3600
+        train_hours += hours
+        rows.append({"method": method, "best_k": k_best, "images_per_s": fitted[k_best], "hours": hours})
+    methods_measured = len(rows)
+    if methods_measured < len(METHODS):  # unmeasured methods: the mean of the measured ones
+        train_hours *= len(METHODS) / methods_measured
+    models = 12_600
+    out = {"precision": precision, "training": rows, "training_device_hours": train_hours}
+    for preset, info in eval_info.items():
+        encoder_hours = (
+            models * REPRESENTATIONS * info["images"] / enc_rate / 3600 if info.get("images") else None
+        )
+        scoring = info["scoring_seconds"]
+        out[f"eval_{preset}"] = {
+            **info,
+            "encoder_device_hours": encoder_hours,
+            "scoring_core_hours": models * REPRESENTATIONS * scoring * info["cores"] / 3600,
+            "total_device_hours": train_hours + (encoder_hours or 0.0),
+            "cores_to_keep_up": models * REPRESENTATIONS * scoring * info["cores"] / (train_hours * 3600),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--methods", default="beta_vae,factor_vae", help="comma-separated, or 'all'")
+    parser.add_argument("--ks", default="1,2,4", help="pack sizes, comma-separated")
+    parser.add_argument("--precisions", default="fp32", help="comma-separated: fp32,tf32,bf16")
+    parser.add_argument("--steps", type=int, default=8, help="timed iterations per measurement")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds over the K values")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--eval-presets", default="fast", help="'paper,fast', 'fast' or 'none'")
+    parser.add_argument("--eval-batch", type=int, default=4096, help="encoder batch during evaluation")
+    parser.add_argument("--quick", action="store_true", help="beta_vae; K 1,2,4; 5 steps; no evaluate")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    if args.quick:
+        args.methods, args.ks, args.steps, args.warmup, args.eval_presets = "beta_vae", "1,2,4", 5, 2, "none"
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else args.device)
+    if args.device == "auto" and device.type != "cuda":
+        device = torch.device("cpu")
+    methods = list(METHODS) if args.methods == "all" else [m.strip() for m in args.methods.split(",")]
+    ks = [int(k) for k in args.ks.split(",")]
+    precisions = [p.strip() for p in args.precisions.split(",")]
+    presets = [] if args.eval_presets == "none" else [p.strip() for p in args.eval_presets.split(",")]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        from disentbench import datasets
+        from disentbench.datasets.render.dsprites import render_dsprites
+
+        render_dsprites(Path(tmp), reduced=True, workers=1, progress=False)
+        data = datasets.get("dsprites_full", root=Path(tmp))
+        print(f"K sweep on {device}, batch {BATCH}, {args.steps} timed iterations, {args.rounds} rounds")
+        best = k_sweep(methods, ks, precisions, data, device, args.steps, args.warmup, args.rounds)
+        enc = encoder_rate(data, device, args.eval_batch)
+        eval_info: dict[str, dict] = {}
+        for preset in ("paper", "fast"):
+            if preset in presets:
+                measured = evaluation_seconds(data, device, preset, args.eval_batch)
+                eval_info[preset] = {
+                    "scoring_seconds": measured["seconds"],
+                    "images": measured["images"],
+                    "cores": os.cpu_count() or 1,
+                    "source": "measured (includes the encoder passes)",
+                }
+            else:
+                eval_info[preset] = {
+                    "scoring_seconds": DOCUMENTED_SCORING_SECONDS[preset],
+                    "images": None,
+                    "cores": 2,
+                    "source": "docs/metrics_performance.md",
+                }
+    load = os.getloadavg()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    print(f"\ndevice {device} ({name}), torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"\n{'method':<14}{'precision':<10}{'K':>5}{'img/s':>10}{'vs solo':>9}")
+    for (method, precision), rates in best.items():
+        solo = rates.get(1)
+        for k, rate in rates.items():
+            ratio = f"{rate / solo:.2f}" if rate and solo else "-"
+            shown = f"{rate:.0f}" if rate else "OOM"
+            print(f"{method:<14}{precision:<10}{k:>5}{shown:>10}{ratio:>9}")
+    print(f"\nencoder on {device}: {enc:.0f} images/s at batch {args.eval_batch}")
+    projections = [project(best, enc, eval_info, p) for p in precisions]
+    for proj in projections:
+        print(f"\nprojected 12,600-model study at {proj['precision']} on one {device.type} device:")
+        bests = ", ".join(f"{r['method']} K={r['best_k']}" for r in proj["training"])
+        print(f"  training: {proj['training_device_hours']:,.0f} device-hours ({bests})")
+        for preset in ("paper", "fast"):
+            e = proj[f"eval_{preset}"]
+            enc_h = f"{e['encoder_device_hours']:,.1f}" if e["encoder_device_hours"] is not None else "n/a"
+            print(
+                f"  evaluation {preset}: encoder {enc_h} device-hours; "
+                f"scoring {e['scoring_core_hours']:,.0f} CPU core-hours ({e['source']}), "
+                f"{e['cores_to_keep_up']:.1f} cores keep pace with training"
+            )
+    print(f"\n(bench wall time {time.perf_counter() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "device": str(device),
+                    "device_name": name,
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                    "loadavg": load,
+                    "steps": args.steps,
+                    "rounds": args.rounds,
+                    "k_sweep": {f"{m}/{p}": r for (m, p), r in best.items()},
+                    "encoder_images_per_s": enc,
+                    "projections": projections,
+                },
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
