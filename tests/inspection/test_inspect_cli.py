@@ -84,7 +84,8 @@ def test_inspect_bad_input(model_dir, dsprites_root, tmp_path, capsys):
     shutil.copytree(model_dir, no_weights, ignore=shutil.ignore_patterns("checkpoint"))
     (no_weights / "weights.safetensors").unlink()
     assert _inspect(no_weights, dsprites_root, tmp_path / "o") == 2
-    assert "missing model weights" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "weights.safetensors" in err and "missing" in err  # names the absent file
     assert _inspect(tmp_path / "nowhere", dsprites_root, tmp_path / "o") == 2
     assert "no such model directory" in capsys.readouterr().err
 
