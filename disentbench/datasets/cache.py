@@ -156,6 +156,20 @@ def open_memmap(path: Path) -> np.ndarray:
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
+def map_pixels(
+    path: Path, offset: int | None, shape: tuple[int, ...], build: Callable[[Path], None]
+) -> tuple[Path, np.ndarray]:
+    """``(pixel file, read-only uint8 map)`` of the images stored in ``path``.
+
+    An uncompressed array (``offset`` of its data in the file) is mapped in place; otherwise the
+    pixels are decoded once per machine by ``build`` into a shared ``.npy`` cache, which is mapped.
+    """
+    if offset is not None:
+        return path, np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=shape)
+    pixel_file = ensure_npy(path, "u8", build)
+    return pixel_file, open_memmap(pixel_file)
+
+
 def cached_json(
     path: Path, kind: str, compute: Callable[[], dict[str, Any]], related: Sequence[Path] = ()
 ) -> dict[str, Any]:

@@ -162,14 +162,9 @@ class MPI3D(GroundTruthData):
         self.sizes: tuple[int, ...] = layout["grid"]
         self.reduced = test_grid is not None
         n = layout["num_images"]
-        if layout["offset"] is not None:
-            self.pixel_file = self.path
-            self.images = np.memmap(
-                self.path, dtype=np.uint8, mode="r", offset=layout["offset"], shape=(n, *_IMAGE_SHAPE)
-            )
-        else:
-            self.pixel_file = cache.ensure_npy(self.path, "u8", lambda tmp: _build_raw(self.path, n, tmp))
-            self.images = cache.open_memmap(self.pixel_file)
+        self.pixel_file, self.images = cache.map_pixels(
+            self.path, layout["offset"], (n, *_IMAGE_SHAPE), lambda tmp: _build_raw(self.path, n, tmp)
+        )
 
     @property
     def factor_names(self) -> list[str]:

@@ -129,14 +129,9 @@ class Shapes3D(GroundTruthData):
         self.attrs: dict[str, Any] = layout["attrs"]
         self.factor_values: list[np.ndarray] = layout["values"]
         n = layout["num_images"]
-        if layout["offset"] is not None:
-            self.pixel_file = self.path
-            self.images = np.memmap(
-                self.path, dtype=np.uint8, mode="r", offset=layout["offset"], shape=(n, 64, 64, 3)
-            )
-        else:
-            self.pixel_file = cache.ensure_npy(self.path, "u8", lambda tmp: _build_raw(self.path, n, tmp))
-            self.images = cache.open_memmap(self.pixel_file)
+        self.pixel_file, self.images = cache.map_pixels(
+            self.path, layout["offset"], (n, 64, 64, 3), lambda tmp: _build_raw(self.path, n, tmp)
+        )
 
     @property
     def factor_names(self) -> list[str]:
