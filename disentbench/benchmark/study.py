@@ -9,7 +9,9 @@ grid follows the reference's sweep order and model numbering (docs/reference/stu
 with the data-set index taken from the reference's list (``REFERENCE_DATASETS``), the method
 index from the study order of ``disentbench.models.METHODS`` and ``h`` the position of the
 strength in the method's reference grid. A trial outside the reference grid (a strength the
-study did not sweep, a seed ≥ 50, a data set it did not use) has ``model_num = None``.
+study did not sweep, a seed ≥ 50, a data set it did not use, a weakly-supervised method — the
+reference numbers none, docs/reference/weak.md §3.3) has ``model_num = None``; its trial id
+identifies it.
 
 Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds``)::
 
@@ -18,6 +20,7 @@ Schema (every key optional except ``study``, ``datasets``, ``methods``, ``seeds`
     methods:                          # name -> list of strengths, or "reference" (its 6 values)
       beta_vae: [1, 4]
       factor_vae: reference
+      ada_gvae: {beta: [1, 4], k: [1, -1]}      # strengths and lists of other parameters to sweep
       mypkg.objectives:my_vae: {beta: [1, 4]}   # a plugin: {its swept parameter: strengths}
     seeds: 3                          # an int n (seeds 0..n-1) or a list of ints
     training: {steps: 300000, batch_size: 64, checkpoint_every: 10000, eval_batches: 1000,
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -108,6 +112,8 @@ class MethodInfo:
     fixed: Mapping[str, Any]
     #: False for a plugin method (disentbench.models.plugins): no reference model number.
     builtin: bool = True
+    #: False for a built-in method the reference study does not number (the weakly-supervised ones).
+    numbered: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +155,9 @@ class TrialSpec:
     precision: str = "fp32"
     #: Store the model's traversal picture in the record (disentbench.inspection.trial_outputs).
     save_traversals: bool = False
+    #: Parameters swept besides the strength (e.g. a weakly-supervised method's ``k``); they are
+    #: in ``params`` (so in the id's hash) and shown in the readable part of the trial id.
+    swept: tuple[str, ...] = ()
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the trial's result, as canonical JSON-able data."""
@@ -172,11 +181,13 @@ class TrialSpec:
 
     @property
     def trial_id(self) -> str:
-        """Stable, readable id: ``<dataset>.<method>.<strength>.s<seed>.<hash of identity>``."""
+        """Stable, readable id: ``<dataset>.<method>.<strength>[.<param><value>…].s<seed>.<hash of
+        identity>`` (e.g. ``dsprites_full.ada_gvae.4.k-1.s0.…`` for a swept ``k``)."""
         blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(blob.encode()).hexdigest()[:10]
         method = self.method.replace(":", "-")  # a plugin reference package.module:attribute
-        return f"{self.dataset}.{method}.{self.strength:g}.s{self.seed}.{digest}"
+        extra = "".join(f".{name}{self.params[name]:g}" for name in self.swept)
+        return f"{self.dataset}.{method}.{self.strength:g}{extra}.s{self.seed}.{digest}"
 
     def to_dict(self) -> dict[str, Any]:
         """The full spec as plain data (the record's ``spec`` field)."""
@@ -184,6 +195,7 @@ class TrialSpec:
         out["params"] = dict(self.params)
         out["metrics"] = list(self.metrics) if self.metrics is not None else None
         out["representations"] = list(self.representations)
+        out["swept"] = list(self.swept)
         return out
 
     @classmethod
@@ -194,6 +206,7 @@ class TrialSpec:
         kwargs["metrics"] = tuple(kwargs["metrics"]) if kwargs.get("metrics") is not None else None
         kwargs["representations"] = tuple(kwargs["representations"])
         kwargs["params"] = dict(kwargs["params"])
+        kwargs["swept"] = tuple(kwargs.get("swept", ()))
         return cls(**kwargs)
 
 
@@ -220,10 +233,20 @@ class Study:
     #: The plugin methods the study names (after the built-ins in the sweep order).
     plugins: tuple[MethodInfo, ...] = ()
     precision: str = "fp32"
+    #: Per method, the other parameters it sweeps: ``((method, ((param, values), …)), …)``.
+    method_sweeps: tuple[tuple[str, tuple[tuple[str, tuple[Any, ...]], ...]], ...] = ()
+
+    def sweeps_of(self, method: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+        """The parameters ``method`` sweeps besides its strength (empty for most methods)."""
+        return dict(self.method_sweeps).get(method, ())
 
     def trial_count(self) -> int:
         """How many trials the grid has, computed without building it."""
-        return len(self.datasets) * sum(len(strengths) for _, strengths in self.methods) * len(self.seeds)
+        per_dataset = sum(
+            len(strengths) * math.prod(len(values) for _, values in self.sweeps_of(method))
+            for method, strengths in self.methods
+        )
+        return len(self.datasets) * per_dataset * len(self.seeds)
 
     save_traversals: bool = False
 
@@ -232,13 +255,22 @@ class Study:
         return list(self.iter_trials())
 
     def iter_trials(self) -> Iterator[TrialSpec]:
-        """The grid in the reference's sweep order: data set, method, strength, seed (lazily)."""
+        """The grid in the reference's sweep order: data set, method, strength, (other swept
+        parameters, in the file's order), seed (lazily)."""
         infos = {**method_infos(), **{info.name: info for info in self.plugins}}
         for dataset in self.datasets:
             for method, strengths in self.methods:
                 info = infos[method]
-                for strength in strengths:
-                    params = {**dict(info.fixed), info.hyperparameter: strength}
+                sweeps = self.sweeps_of(method)
+                swept = tuple(name for name, _ in sweeps)
+                for strength, combination in itertools.product(
+                    strengths, itertools.product(*(values for _, values in sweeps))
+                ):
+                    params = {
+                        **dict(info.fixed),
+                        info.hyperparameter: strength,
+                        **dict(zip(swept, combination, strict=True)),
+                    }
                     for seed in self.seeds:
                         yield TrialSpec(
                             study=self.name,
@@ -260,6 +292,7 @@ class Study:
                             model_num=model_number(dataset, info, strength, seed),
                             precision=self.precision,
                             save_traversals=self.save_traversals,
+                            swept=swept,
                         )
 
 
@@ -307,13 +340,14 @@ def method_infos() -> dict[str, MethodInfo]:
             hyperparameter=spec.hyperparameter,
             reference_grid=tuple(float(v) for v in spec.grid),
             fixed=dict(spec.fixed),
+            numbered=not spec.weakly_supervised,
         )
     return infos
 
 
 def model_number(dataset: str, method: MethodInfo, strength: float, seed: int) -> int | None:
     """The reference's model number (docs/reference/study.md §3.1), or None outside the reference grid."""
-    if not method.builtin:
+    if not method.builtin or not method.numbered:
         return None
     if dataset not in REFERENCE_DATASETS or not 0 <= seed < STRENGTH_BLOCK:
         return None
@@ -433,7 +467,12 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         raise check.fail("methods", f"expected a mapping of method name -> strengths, got {raw_methods!r}")
     methods = []
     plugins = []
+    sweeps = []
     for method, strengths in raw_methods.items():
+        if method in infos and isinstance(strengths, Mapping):
+            strengths, method_sweep = _method_mapping(check, method, strengths, infos[method])
+            if method_sweep:
+                sweeps.append((method, method_sweep))
         if method not in infos:
             from disentbench.benchmark.plugin_methods import study_method
 
@@ -456,6 +495,7 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         methods.append((method, values))
     # Keep the registry's study order whatever the file's order, so the sweep order is stable.
     methods.sort(key=lambda item: infos[item[0]].index)
+    _check_pair_streams(check, datasets, methods, dict(sweeps))
 
     raw_seeds = top["seeds"]
     seeds: tuple[int, ...] | range
@@ -544,4 +584,68 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         plugins=tuple(plugins),
         precision=precision,
         save_traversals=save_traversals,
+        method_sweeps=tuple(sweeps),
     )
+
+
+def _check_pair_streams(
+    check: _Checker,
+    datasets: tuple[str, ...],
+    methods: list[tuple[str, tuple[float, ...]]],
+    sweeps: Mapping[str, tuple[tuple[str, tuple[Any, ...]], ...]],
+) -> None:
+    """Every weakly-supervised method's ``k`` fits every data set of the study (docs/reference/weak.md
+    §5): refused at load time, naming the field, the data set and its factor count."""
+    from disentbench import datasets as dataset_registry
+    from disentbench.datasets.pairs import check_k
+    from disentbench.models import get_method
+
+    for method, _ in methods:
+        spec = get_method(method) if method in method_infos() else None
+        if spec is None or not spec.weakly_supervised:
+            continue
+        ks = dict(sweeps.get(method, ())).get("k", (spec.fixed["k"],))
+        for dataset in datasets:
+            num_factors = len(dataset_registry.latent_factor_names(dataset))
+            for k in ks:
+                try:
+                    check_k(k, num_factors)
+                except UserError as exc:
+                    raise check.fail(f"methods.{method}.k", f"data set {dataset}: {exc}") from None
+
+
+def _method_mapping(
+    check: _Checker, method: str, entry: Mapping[str, Any], info: MethodInfo
+) -> tuple[Any, tuple[tuple[str, tuple[Any, ...]], ...]]:
+    """``{<swept parameter>: strengths, <other parameter>: value or list, …}`` of a built-in method:
+    ``(strengths, ((param, values), …))``. A single value overrides the method's fixed value, a list
+    sweeps it (validated by the method's own parameter rules)."""
+    from disentbench.models import get_method
+
+    field = f"methods.{method}"
+    spec = get_method(method)
+    if info.hyperparameter not in entry:
+        raise check.fail(field, f"expected {{{info.hyperparameter}: [strengths], …}}, got {dict(entry)!r}")
+    unknown = sorted(set(entry) - set(spec.param_names))
+    if unknown:
+        raise check.fail(
+            f"{field}.{unknown[0]}", f"unknown parameter; {method} takes {', '.join(spec.param_names)}"
+        )
+    sweeps = []
+    for name, raw in entry.items():
+        if name == info.hyperparameter:
+            continue
+        values = raw if isinstance(raw, list) else [raw]
+        if not values:
+            raise check.fail(f"{field}.{name}", "expected a value or a non-empty list of values")
+        checked = []
+        for i, value in enumerate(values):
+            where = f"{field}.{name}" + (f"[{i}]" if isinstance(raw, list) else "")
+            try:
+                checked.append(spec.resolve_params({name: value})[name])
+            except UserError as exc:
+                raise check.fail(where, str(exc).split(": ", 1)[-1]) from None
+        if len(set(checked)) != len(checked):
+            raise check.fail(f"{field}.{name}", f"duplicate values in {raw!r}")
+        sweeps.append((name, tuple(checked)))
+    return entry[info.hyperparameter], tuple(sweeps)

@@ -60,6 +60,15 @@ def names() -> list[str]:
     return list(REGISTRY)
 
 
+def latent_factor_names(name: str) -> tuple[str, ...]:
+    """The latent factors of data set ``name`` without loading its data (for validating a study)."""
+    from disentbench.errors import UserError
+
+    if name not in REGISTRY:
+        raise UserError(f"unknown data set {name!r}; expected one of {', '.join(REGISTRY)}")
+    return tuple(importlib.import_module(REGISTRY[name][0]).LATENT_FACTOR_NAMES)
+
+
 def get(name: str, root: str | os.PathLike[str] | None = None, **kwargs: Any) -> GroundTruthData:
     """The data set ``name`` loaded from ``root`` (default: the data root, see ``paths``)."""
     from disentbench.errors import UserError

@@ -33,6 +33,8 @@ from disentbench.datasets.lookup import RowIndex
 from disentbench.errors import DataFileError
 
 FACTOR_NAMES = ("elevation", "azimuth", "object")
+#: The latent factors' names, in factor order (what a model is asked to disentangle).
+LATENT_FACTOR_NAMES = FACTOR_NAMES
 OFFICIAL_SIZES = (4, 24, 183)
 SOURCE_SIZE, OUTPUT_SIZE = 128, 64
 

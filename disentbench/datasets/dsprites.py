@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 #: Official factor grid (docs/reference/data.md §4.2), colour first.
 OFFICIAL_SIZES = (1, 3, 6, 40, 32, 32)
 LATENT_NAMES = ("shape", "scale", "orientation", "posX", "posY")
+#: The latent factors' names, in factor order (what a model is asked to disentangle).
+LATENT_FACTOR_NAMES = LATENT_NAMES
 #: git blob id of the official npz (docs/reference/data.md §4.7), the one checksum of it that is known.
 OFFICIAL_GIT_BLOB_SHA1 = "d98996d3f8ee1550e06b9d4ed78d0beb478910d5"
 _ROWS_PER_CHUNK = 8192

@@ -42,6 +42,8 @@ FACTOR_NAMES = (
     "first_dof",
     "second_dof",
 )
+#: The latent factors' names, in factor order (what a model is asked to disentangle).
+LATENT_FACTOR_NAMES = FACTOR_NAMES
 #: The two grids the reference and the released files use (docs/reference/data.md §4.6).
 GRIDS: tuple[tuple[int, ...], ...] = ((4, 4, 2, 3, 3, 40, 40), (6, 6, 2, 3, 3, 40, 40))
 VARIANTS = ("mpi3d_toy", "mpi3d_realistic", "mpi3d_real")

@@ -21,6 +21,7 @@ replays the reference's published draws exactly (tested).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,6 +113,48 @@ def sample_pair_factors(
     return PairFactors(first, second, labels, counts)
 
 
+def draw_pairs(
+    data: GroundTruthData,
+    batch_size: int,
+    k: int,
+    random_state: np.random.RandomState,
+    value_random_state: np.random.RandomState,
+    mode: str = "per_pair",
+    observe: Callable[[np.ndarray, np.random.RandomState], np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One batch of ``batch_size`` pairs: ``(first, second, labels)`` as ``observe`` returns them.
+
+    ``observe(factors, rs)`` turns a ``(n, F)`` factor array into n observations, drawing
+    nuisances and per-image noise from ``rs``; the default renders images
+    (``data.sample_observations_from_factors``); the trainer's device path passes a function that
+    returns the images' row numbers in the data set's pixel array with the same draws.
+
+    ``per_pair`` follows the reference's stream exactly (one pair after the other);
+    ``batched`` draws the same distribution with vectorised rendering — all first factors, then
+    their observations, then the dynamics, then the second observations — a different order of the
+    random stream (docs/deviations.md, "Weak supervision").
+    """
+    observe = observe or data.sample_observations_from_factors
+    sizes = list(data.factors_num_values)
+    labels = np.zeros(batch_size, dtype=np.int64)
+    if mode == "per_pair":
+        x1, x2 = [], []
+        for b in range(batch_size):
+            f1 = data.sample_factors(1, random_state)
+            x1.append(observe(f1, random_state))
+            f2, labels[b], _ = resample_factors(f1[0], sizes, k, random_state, value_random_state)
+            x2.append(observe(f2[None], random_state))
+        return np.concatenate(x1), np.concatenate(x2), labels
+    if mode == "batched":
+        f1 = data.sample_factors(batch_size, random_state)
+        first = observe(f1, random_state)
+        f2 = np.empty_like(f1)
+        for b in range(batch_size):
+            f2[b], labels[b], _ = resample_factors(f1[b], sizes, k, random_state, value_random_state)
+        return first, observe(f2, random_state), labels
+    raise ValueError(f"unknown pair stream mode {mode!r}; expected one of {PAIR_STREAM_MODES}")
+
+
 def draw_pair_batch(
     data: GroundTruthData,
     batch_size: int,
@@ -120,35 +163,17 @@ def draw_pair_batch(
     value_random_state: np.random.RandomState,
     mode: str = "per_pair",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One batch of ``batch_size`` pairs: ``(x1, x2, labels)``, float32 ``(B, C, 64, 64)`` each.
-
-    ``per_pair`` follows the reference's stream exactly (one pair after the other);
-    ``batched`` draws the same distribution with vectorised rendering — all first factors, then
-    their observations, then the dynamics, then the second observations — a different order of the
-    random stream (docs/deviations.md, "Weak supervision").
-    """
-    sizes = list(data.factors_num_values)
-    if mode == "per_pair":
-        x1, x2 = [], []
-        labels = np.zeros(batch_size, dtype=np.int64)
-        for b in range(batch_size):
-            f1 = data.sample_factors(1, random_state)
-            x1.append(data.sample_observations_from_factors(f1, random_state))
-            f2, labels[b], _ = resample_factors(f1[0], sizes, k, random_state, value_random_state)
-            x2.append(data.sample_observations_from_factors(f2[None], random_state))
-        first, second = np.concatenate(x1), np.concatenate(x2)
-    elif mode == "batched":
-        f1 = data.sample_factors(batch_size, random_state)
-        first = data.sample_observations_from_factors(f1, random_state)
-        f2 = np.empty_like(f1)
-        labels = np.zeros(batch_size, dtype=np.int64)
-        for b in range(batch_size):
-            f2[b], labels[b], _ = resample_factors(f1[b], sizes, k, random_state, value_random_state)
-        second = data.sample_observations_from_factors(f2, random_state)
-    else:
-        raise ValueError(f"unknown pair stream mode {mode!r}; expected one of {PAIR_STREAM_MODES}")
+    """One batch of ``batch_size`` pairs as images: ``(x1, x2, labels)``, float32 ``(B, C, 64, 64)``
+    each (see :func:`draw_pairs` for the draw orders)."""
+    first, second, labels = draw_pairs(data, batch_size, k, random_state, value_random_state, mode)
     return (
         np.ascontiguousarray(first, dtype=np.float32),
         np.ascontiguousarray(second, dtype=np.float32),
         labels,
     )
+
+
+def pair_stream_mode(data_stream: str) -> str:
+    """The pair draw order for a training config's ``data_stream``: ``per_observation`` (the
+    reference's order) → ``per_pair``, ``batched`` → ``batched``."""
+    return {"per_observation": "per_pair", "batched": "batched"}[data_stream]

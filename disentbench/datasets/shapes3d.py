@@ -27,6 +27,8 @@ from disentbench.datasets.base import GroundTruthData, factors_to_index
 from disentbench.errors import DataFileError
 
 FACTOR_NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
+#: The latent factors' names, in factor order (what a model is asked to disentangle).
+LATENT_FACTOR_NAMES = FACTOR_NAMES
 OFFICIAL_SIZES = (10, 10, 10, 8, 4, 15)
 OFFICIAL_SIZE_BYTES = 267_573_662
 OFFICIAL_SHA256 = "0a0f6ed98baff276a50f3a081a7434d788da63cb135a98189b2a5b5769be1785"

@@ -45,6 +45,8 @@ from disentbench.errors import DataFileError
 FEATURE_NAMES = ("category", "instance", "elevation", "azimuth", "lighting")
 OFFICIAL_SIZES = (5, 10, 9, 18, 6)
 LATENT_INDICES = (0, 2, 3, 4)
+#: The latent factors' names, in factor order (what a model is asked to disentangle).
+LATENT_FACTOR_NAMES = tuple(FEATURE_NAMES[i] for i in LATENT_INDICES)
 #: Images per file chunk (training and testing) in the official files.
 OFFICIAL_CHUNK_ROWS = 24300
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from disentbench.datasets.base import GroundTruthData, factors_to_index
+from disentbench.datasets.pairs import draw_pairs, pair_stream_mode
 from disentbench.models.data_stream import BatchStream, draw_batch
 
 
@@ -53,13 +54,22 @@ class PixelTable:
 
 @dataclass
 class IndexedData:
-    """A look-up data set: its pixel array on the host and how a RandomState draws row indices."""
+    """A look-up data set: its pixel array on the host and the rows of given factors.
+
+    ``rows_of_factors(factors, rs)`` draws what ``sample_observations_from_factors`` would draw
+    (nuisance factors) and returns row numbers instead of images.
+    """
 
     key: tuple[Any, ...]
     host_pixels: np.ndarray
     layout: str
     num_channels: int
-    draw_indices: Callable[[int, np.random.RandomState], np.ndarray]
+    data: GroundTruthData
+    rows_of_factors: Callable[[np.ndarray, np.random.RandomState], np.ndarray]
+
+    def draw_indices(self, num: int, rs: np.random.RandomState) -> np.ndarray:
+        """Rows of ``num`` observations drawn as ``sample_observations(num, rs)`` draws them."""
+        return self.rows_of_factors(self.data.sample_factors(num, rs), rs)
 
 
 def indexed(data: GroundTruthData) -> IndexedData | None:
@@ -69,20 +79,19 @@ def indexed(data: GroundTruthData) -> IndexedData | None:
 
     if type(data) is DSpritesFull:  # the variants add per-image noise: host path
 
-        def dsprites_rows(num: int, rs: np.random.RandomState) -> np.ndarray:
-            # sample_observations(num, rs): latent factors, then the nuisance colour
-            # (docs/reference/data.md §4.2).
-            full = data.state_space.sample_all_factors(data.sample_factors(num, rs), rs)
+        def dsprites_rows(factors: np.ndarray, rs: np.random.RandomState) -> np.ndarray:
+            # The latent factors, then the nuisance colour (docs/reference/data.md §4.2).
+            full = data.state_space.sample_all_factors(factors, rs)
             return factors_to_index(full, data.full_sizes)
 
         bits = data.images.bits
-        return IndexedData(("dsprites", str(data.images.cache_file)), bits, "bits", 1, dsprites_rows)
+        return IndexedData(("dsprites", str(data.images.cache_file)), bits, "bits", 1, data, dsprites_rows)
     if type(data) is Shapes3D:
 
-        def shapes3d_rows(num: int, rs: np.random.RandomState) -> np.ndarray:
-            return factors_to_index(data.sample_factors(num, rs), data.sizes)
+        def shapes3d_rows(factors: np.ndarray, rs: np.random.RandomState) -> np.ndarray:
+            return factors_to_index(factors, data.sizes)
 
-        return IndexedData(("shapes3d", str(data.pixel_file)), data.images, "hwc", 3, shapes3d_rows)
+        return IndexedData(("shapes3d", str(data.pixel_file)), data.images, "hwc", 3, data, shapes3d_rows)
     return None
 
 
@@ -111,10 +120,22 @@ def draw_indices(source: IndexedData, batch_size: int, rs: np.random.RandomState
     raise ValueError(f"unknown data stream mode {mode!r}")
 
 
-class PackBatches:
-    """The next batch of every model of a pack, ``(K, B, C, 64, 64)`` float32 on ``device``.
+@dataclass(frozen=True)
+class PairStreams:
+    """What a pack of weakly-supervised models needs to draw pairs: each member's ``k`` and the
+    RandomState of its new factor values (``disentbench.datasets.pairs``)."""
 
-    ``states()`` are the K RandomState states right after the last batch returned.
+    ks: Sequence[int]
+    value_states: Sequence[np.random.RandomState]
+
+
+class PackBatches:
+    """The next batch of every model of a pack on ``device``.
+
+    ``next()`` gives ``(x, labels)``: for single images ``x`` is ``(K, B, C, 64, 64)`` float32 and
+    ``labels`` ``None``; with ``pairs`` ``x`` is ``(K, 2, B, C, 64, 64)`` (both images of B pairs)
+    and ``labels`` ``(K, B)`` int64 (docs/reference/weak.md §1.3). ``states()`` are the K data
+    RandomState states right after the last batch returned, and (with pairs) the K value states.
     """
 
     def __init__(
@@ -127,29 +148,68 @@ class PackBatches:
         mode: str = "batched",
         prefetch: bool = True,
         on_device: bool = True,
+        pairs: PairStreams | None = None,
     ):
         self.device = device
+        self.pairs = pairs
         source = indexed(data) if on_device else None
         self.resident = source is not None
-        states = lambda: [rs.get_state() for rs in random_states]  # noqa: E731
+        value_states = list(pairs.value_states) if pairs is not None else []
+
+        def states() -> tuple[list[Any], list[Any] | None]:
+            values = [rs.get_state() for rs in value_states] if pairs is not None else None
+            return [rs.get_state() for rs in random_states], values
+
         if source is not None:
             table = pixel_table(source, device)
             self._gather = table.gather
-            draw = lambda: np.stack([draw_indices(source, batch_size, rs, mode) for rs in random_states])  # noqa: E731
+            if pairs is None:
+                draw = lambda: np.stack([draw_indices(source, batch_size, rs, mode) for rs in random_states])  # noqa: E731
+            else:
+                draw = lambda: _stack_pairs(  # noqa: E731
+                    data, batch_size, random_states, pairs, mode, source.rows_of_factors
+                )
             self._stream = BatchStream(draw, states)  # index draws are cheap: no thread
         else:
             self._gather = None
-            draw = lambda: np.stack([draw_batch(data, batch_size, rs, mode) for rs in random_states])  # noqa: E731
+            if pairs is None:
+                draw = lambda: np.stack([draw_batch(data, batch_size, rs, mode) for rs in random_states])  # noqa: E731
+            else:
+                draw = lambda: _stack_pairs(data, batch_size, random_states, pairs, mode, None)  # noqa: E731
             self._stream = BatchStream(draw, states, prefetch=2 if prefetch else 0)
 
-    def next(self) -> torch.Tensor:
-        item = torch.from_numpy(self._stream.next())
+    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        item = self._stream.next()
+        labels = None
+        if self.pairs is not None:
+            item, label_rows = item
+            labels = torch.from_numpy(label_rows).to(self.device, non_blocking=True)
+        batch = torch.from_numpy(item)
         if self._gather is not None:
-            return self._gather(item.to(self.device, non_blocking=True))
-        return item.to(self.device, non_blocking=True)
+            return self._gather(batch.to(self.device, non_blocking=True)), labels
+        if self.pairs is not None:
+            batch = batch.to(torch.float32)
+        return batch.to(self.device, non_blocking=True), labels
 
-    def states(self) -> list[Any]:
+    def states(self) -> tuple[list[Any], list[Any] | None]:
         return self._stream.state()
 
     def close(self) -> None:
         self._stream.close()
+
+
+def _stack_pairs(
+    data: GroundTruthData,
+    batch_size: int,
+    random_states: Sequence[np.random.RandomState],
+    pairs: PairStreams,
+    mode: str,
+    observe: Callable[[np.ndarray, np.random.RandomState], np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every member's pair batch: ``((K, 2, B, ...), (K, B))``; images (host) or rows (device)."""
+    batches, labels = [], []
+    for rs, values, k in zip(random_states, pairs.value_states, pairs.ks, strict=True):
+        first, second, label = draw_pairs(data, batch_size, k, rs, values, pair_stream_mode(mode), observe)
+        batches.append(np.stack([first, second]))
+        labels.append(label)
+    return np.stack(batches), np.stack(labels)

@@ -17,6 +17,7 @@ import torch
 
 from disentbench.models import objectives
 from disentbench.models.methods import MethodSpec
+from disentbench.models.weak_objectives import PairOutputs, aggregate, pair_loss
 
 #: Per-iteration values tracked for logging and divergence checks, in this order.
 LOSS_KEYS = ("loss", "reconstruction_loss", "kl_loss", "regularizer", "discriminator_loss")
@@ -60,6 +61,41 @@ def compute_losses(
     outputs = objectives.EncoderOutputs(mean, logvar, z, kl, step, disc_logits)
     regularizer = spec.regularize(outputs, params)  # type: ignore[arg-type]
     return Losses(reconstruction, kl, regularizer, reconstruction + regularizer, outputs)
+
+
+def compute_pair_losses(
+    spec: MethodSpec,
+    params: Mapping[str, float | torch.Tensor],
+    nets: NetworkCalls,
+    pair: torch.Tensor,
+    labels: torch.Tensor | None,
+    step: int | torch.Tensor,
+    generator: torch.Generator | None,
+    eps: torch.Tensor | None = None,
+) -> Losses:
+    """A weakly-supervised method on one batch of pairs (docs/reference/weak.md §2.2–2.3).
+
+    ``pair`` is ``(2, B, C, H, W)``: both images of B pairs; ``labels`` ``(B,)`` the last resampled
+    factor of each pair (used by the ``labels`` aggregation). One encoder encodes each image
+    (two calls, shared weights), the shared dimensions are averaged, each image samples its own
+    z (ε of image 1, then of image 2, from ``generator`` or the given ``eps`` ``(2, B, d)``) and is
+    decoded; loss = ½(R1 + R2) + β·½(KL1 + KL2). ``outputs`` holds image 1's aggregated posterior.
+    """
+    assert spec.pairs is not None, f"{spec.name} is not a weakly-supervised method"
+    x1, x2 = pair[0], pair[1]
+    mean1, logvar1 = nets.encoder(x1)
+    mean2, logvar2 = nets.encoder(x2)
+    aggregated = aggregate(
+        PairOutputs(mean1, logvar1, mean2, logvar2, labels),
+        aggregation=spec.pairs.aggregation,
+        averaging=spec.pairs.averaging,
+    )
+    eps1, eps2 = (None, None) if eps is None else (eps[0], eps[1])
+    z1 = objectives.sample_gaussian(aggregated.mean1, aggregated.logvar1, generator, eps1)
+    z2 = objectives.sample_gaussian(aggregated.mean2, aggregated.logvar2, generator, eps2)
+    terms = pair_loss(nets.decoder(z1), x1, nets.decoder(z2), x2, aggregated, beta=params["beta"])
+    outputs = objectives.EncoderOutputs(aggregated.mean1, aggregated.logvar1, z1, terms.kl, step, None)
+    return Losses(terms.reconstruction, terms.kl, terms.regularizer, terms.loss, outputs)
 
 
 def discriminator_loss_of(

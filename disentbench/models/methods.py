@@ -1,8 +1,11 @@
-"""The one method registry: the six objectives of the study (docs/reference/study.md §3.1,
-docs/reference/models.md §2.8).
+"""The one method registry: the six objectives of the unsupervised study (docs/reference/study.md
+§3.1, docs/reference/models.md §2.8), then the four weakly-supervised ones trained on pairs of
+observations (docs/reference/weak.md §2).
 
 ``METHODS`` is read by the trainer, the ``train`` CLI's ``--help``, study validation and docs.
-Insertion order is the study order (m = 0..5, the model-number digit).
+Insertion order is the study order: the six unsupervised methods first (m = 0..5, the
+model-number digit); the weakly-supervised methods have no reference model numbers
+(docs/reference/weak.md §3.3).
 """
 
 from __future__ import annotations
@@ -15,8 +18,13 @@ from typing import Any
 import torch
 
 from disentbench.errors import UserError
-from disentbench.models import objectives
+from disentbench.models import objectives, weak_objectives
 from disentbench.models.objectives import EncoderOutputs
+from disentbench.models.weak_objectives import PairVariant
+
+#: β of the weakly-supervised methods: the grid recalled from the paper, unverified
+#: (docs/reference/weak.md §3.3); the default ``k`` = 1 (one factor resampled per pair) is ours.
+WEAK_BETAS: tuple[float, ...] = (1, 2, 4, 6, 8, 16)
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,9 @@ class MethodSpec:
 
     ``fixed`` are the parameters the study holds constant (overridable, and then recorded);
     ``defaults`` are the values used when a parameter is not given: the swept parameter defaults to
-    the first grid value, the others to ``fixed``.
+    the first grid value, the others to ``fixed``. ``pairs`` marks a weakly-supervised method: it
+    trains on pairs of observations with this aggregation and averaging
+    (docs/reference/weak.md §2.1), and its ``regularizer`` is never called.
     """
 
     name: str
@@ -36,6 +46,12 @@ class MethodSpec:
     fixed: Mapping[str, float] = field(default_factory=dict)
     integer_params: frozenset[str] = frozenset()
     uses_discriminator: bool = False
+    pairs: PairVariant | None = None
+
+    @property
+    def weakly_supervised(self) -> bool:
+        """True for a method that trains on pairs of observations."""
+        return self.pairs is not None
 
     @property
     def defaults(self) -> dict[str, float]:
@@ -116,9 +132,37 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
                 fixed={"gamma": 1000.0, "iteration_threshold": 100_000},
                 integer_params=frozenset({"iteration_threshold"}),
             ),
+            *(
+                MethodSpec(
+                    name,
+                    "beta",
+                    WEAK_BETAS,
+                    weak_objectives.needs_pairs,
+                    description,
+                    fixed={"k": 1},
+                    integer_params=frozenset({"k"}),
+                    pairs=PairVariant(aggregation, averaging),
+                )
+                for name, aggregation, averaging, description in (
+                    ("gvae", "labels", "gvae", "GVAE: pairs told the changed factor; ½(R1+R2)+β·½(KL1+KL2)"),
+                    ("ml_vae", "labels", "mlvae", "ML-VAE: as GVAE with the ML-VAE average of shared dims"),
+                    ("ada_gvae", "argmax", "gvae", "Ada-GVAE: GVAE with shared dims estimated per pair"),
+                    ("ada_ml_vae", "argmax", "mlvae", "Ada-ML-VAE: ML-VAE, shared dims estimated per pair"),
+                )
+            ),
         )
     }
 )
+#: The unsupervised study's methods (model-number digits 0..5), in the study order.
+UNSUPERVISED_METHODS: tuple[str, ...] = tuple(n for n, s in METHODS.items() if not s.weakly_supervised)
+#: The weakly-supervised methods, trained on pairs (docs/reference/weak.md §2.1).
+WEAK_METHODS: tuple[str, ...] = tuple(n for n, s in METHODS.items() if s.weakly_supervised)
+
+
+def is_weakly_supervised(name: str) -> bool:
+    """Whether the built-in method ``name`` trains on pairs (False for unknown names and plugins)."""
+    spec = METHODS.get(name)
+    return spec is not None and spec.weakly_supervised
 
 
 def get_method(name: str) -> MethodSpec:

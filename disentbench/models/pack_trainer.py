@@ -16,7 +16,10 @@ solo run is the pack of one (``trainer.train``). Packing never changes a model's
   changing) and reported failed with its step and last finite values; the others train on.
 
 One iteration = each model's batch of 64, one forward pass, one Adam update (and FactorVAE's
-simultaneous discriminator update from the same forward pass, §2.9). On CUDA the iteration is
+simultaneous discriminator update from the same forward pass, §2.9). A weakly-supervised method
+(docs/reference/weak.md §2–3) trains the same way on batches of 64 *pairs*: each model draws its
+pairs from its data ``RandomState`` and the new factor values from a second ``RandomState``
+seeded from the same seed (``datasets.pairs.value_seed``), with its own ``k``. On CUDA the iteration is
 captured once as a CUDA graph and replayed (``cuda_graph``); loss values reach the host in windows
 of 50 iterations, so a divergence is found up to 49 iterations late, but the model was frozen on
 the device at the exact iteration.
@@ -43,6 +46,7 @@ import numpy as np
 import torch
 
 from disentbench.datasets.base import GroundTruthData
+from disentbench.datasets.pairs import check_k, value_seed
 from disentbench.errors import DataFileError, UserError
 from disentbench.io import write_json_atomic
 from disentbench.models import checkpoints
@@ -50,12 +54,12 @@ from disentbench.models.adam import freeze_inactive, make_adam
 from disentbench.models.config import TrainConfig, pack_key
 from disentbench.models.cuda_graph import GraphedIteration
 from disentbench.models.data_stream import data_stream_seeds
-from disentbench.models.device_data import PackBatches
+from disentbench.models.device_data import PackBatches, PairStreams
 from disentbench.models.devices import device_name, precision_mode, resolve_device
 from disentbench.models.divergence import TrainingDiverged
 from disentbench.models.losses import LOSS_KEYS, named_values
 from disentbench.models.methods import get_method
-from disentbench.models.networks import build_networks
+from disentbench.models.networks import NUM_LATENTS, build_networks
 from disentbench.models.packed import PackedNetworks, PackForward, resolve_strategy
 from disentbench.models.statistics import IntervalMeans, training_statistics, unsupervised_scores
 from disentbench.models.trained import TrainedModel
@@ -164,6 +168,12 @@ class _Pack:
         self.train_seeds = [s[0] for s in seeds]
         self.eval_seeds = [s[1] for s in seeds]
         self.data_states: list[Any] = [np.random.RandomState(s).get_state() for s in self.train_seeds]
+        # Weak supervision: each model's k and the stream of its pairs' new factor values.
+        self.pair_ks: list[int] | None = None
+        self.value_states: list[Any] | None = None
+        if self.spec.pairs is not None:
+            self.pair_ks = [pair_k(first.dataset, data, p, self.spec.pairs.aggregation) for p in self.params]
+            self.value_states = [np.random.RandomState(value_seed(s)).get_state() for s in self.train_seeds]
         self.step = 0
         self.elapsed = 0.0
         self.last_finite: list[dict[str, float] | None] = [None] * self.size
@@ -174,20 +184,27 @@ class _Pack:
 
     # --- one iteration ---------------------------------------------------------------------
 
-    def iterate(self, x: torch.Tensor) -> torch.Tensor:
+    def iterate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """One iteration of every member on its batch ``x[k]``; the detached values ``(K, 5)``.
 
         Each member's noise ε (and FactorVAE's permutation keys) are drawn first, in that order,
-        from its own generator; then the update runs eagerly or as a CUDA-graph replay.
+        from its own generator; then the update runs eagerly or as a CUDA-graph replay. For pairs
+        (``x`` ``(K, 2, B, C, H, W)``, ``labels`` ``(K, B)``) ε of the first images, then of the
+        second images; the labels travel in the slot of the permutation keys.
         """
-        shape = (x.shape[1], self.nets.templates["encoder"].num_latents)
+        pairs = self.spec.pairs is not None
+        shape = (x.shape[2 if pairs else 1], self.nets.templates["encoder"].num_latents)
         eps, keys = [], []
         for generator in self.noise:
-            eps.append(torch.randn(shape, generator=generator, device=self.device))
+            if pairs:
+                first = torch.randn(shape, generator=generator, device=self.device)
+                eps.append(torch.stack([first, torch.randn(shape, generator=generator, device=self.device)]))
+            else:
+                eps.append(torch.randn(shape, generator=generator, device=self.device))
             if self.disc_optimizer is not None:
                 keys.append(torch.rand(shape, generator=generator, device=self.device))
         eps_all = torch.stack(eps)
-        keys_all = torch.stack(keys) if keys else None
+        keys_all = torch.stack(keys) if keys else labels
         if self.graphed is not None:
             return self.graphed(x, eps_all, keys_all, self.step)
         return self._update(x, eps_all, keys_all, self.step)
@@ -235,6 +252,9 @@ class _Pack:
             "noise_generators": [g.get_state() for g in self.noise],
             "noise_device": self.device.type,
             "data_random_states": [_random_state_to_dict(s) for s in self.data_states],
+            "value_random_states": None
+            if self.value_states is None
+            else [_random_state_to_dict(s) for s in self.value_states],
             "last_finite": self.last_finite,
             "failures": [f.to_dict() if f is not None else None for f in self.failures],
             "active": self.active.detach().cpu(),
@@ -284,6 +304,11 @@ class _Pack:
         for generator, saved_state in zip(self.noise, state["noise_generators"], strict=True):
             generator.set_state(saved_state)
         self.data_states = [_random_state_from_dict(s) for s in state["data_random_states"]]
+        if self.value_states is not None:
+            saved_values = state.get("value_random_states")
+            if saved_values is None or len(saved_values) != self.size:
+                raise DataFileError(f"{path / 'trainer_state.pt'}: no pair value streams in the checkpoint")
+            self.value_states = [_random_state_from_dict(s) for s in saved_values]
         self.step = int(state["step"])
         self.elapsed = float(state["elapsed_seconds"])
         self.last_finite = list(state["last_finite"])
@@ -291,6 +316,28 @@ class _Pack:
         self.active.copy_(state["active"].to(self.device))
         logger.info("resuming a pack of %d from iteration %d (%s)", self.size, self.step, path)
         return True
+
+
+def pair_k(dataset: str, data: GroundTruthData, params: dict[str, float], aggregation: str) -> int:
+    """The pair stream's ``k`` of one weakly-supervised model, checked against the data set
+    (``UserError`` before training: k out of range, one-factor data, labels without a latent
+    dimension for every factor; docs/reference/weak.md §1.3, §5)."""
+    try:
+        k = check_k(params["k"], data.num_factors)
+    except UserError as exc:
+        raise UserError(f"data set {dataset!r}: {exc}") from None
+    if aggregation == "labels" and data.num_factors > NUM_LATENTS:
+        raise UserError(
+            f"data set {dataset!r}: labels aggregation maps factor i to code dimension i, but the data "
+            f"set has {data.num_factors} factors and the code {NUM_LATENTS} dimensions"
+        )
+    return k
+
+
+def _random_state(state: Any) -> np.random.RandomState:
+    rs = np.random.RandomState()
+    rs.set_state(state)
+    return rs
 
 
 def _random_state_to_dict(state: Any) -> dict[str, Any]:
@@ -395,11 +442,10 @@ def _train_pack(
     means = IntervalMeans(pack.size, len(LOSS_KEYS))
     last_interval: list[dict[str, float]] = [{} for _ in range(pack.size)]
     uses_disc = pack.spec.uses_discriminator
-    random_states = []
-    for state in pack.data_states:
-        rs = np.random.RandomState()
-        rs.set_state(state)
-        random_states.append(rs)
+    random_states = [_random_state(state) for state in pack.data_states]
+    pairs = None
+    if pack.value_states is not None and pack.pair_ks is not None:
+        pairs = PairStreams(pack.pair_ks, [_random_state(state) for state in pack.value_states])
     batches = PackBatches(
         data,
         first.batch_size,
@@ -408,17 +454,20 @@ def _train_pack(
         mode=first.data_stream,
         prefetch=first.prefetch,
         on_device=data_on_device,
+        pairs=pairs,
     )
     start_step = pack.step
     started = time.perf_counter()
     try:
         while pack.step < total and any(f is None for f in pack.failures):
-            x = batches.next()
-            if pack.step == start_step and tuple(x.shape[2:]) != (pack.num_channels, 64, 64):
+            x, labels = batches.next()
+            if pack.step == start_step and tuple(x.shape[-3:]) != (pack.num_channels, 64, 64):
                 raise UserError(f"data set {first.dataset!r}: batch shape {tuple(x.shape[1:])} does not fit")
-            window.append(pack.iterate(x))
+            window.append(pack.iterate(x, labels))
             pack.step += 1
-            pack.data_states = batches.states()
+            pack.data_states, value_states = batches.states()
+            if value_states is not None:
+                pack.value_states = value_states
             log_due = pack.step % first.log_every == 0
             ckpt_due = ckpt_dir is not None and pack.step % every == 0
             if len(window) >= sync_every or log_due or ckpt_due or pack.step == total:

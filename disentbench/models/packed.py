@@ -29,7 +29,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from disentbench.models.devices import autocast
-from disentbench.models.losses import compute_losses, discriminator_loss_of
+from disentbench.models.losses import compute_losses, compute_pair_losses, discriminator_loss_of
 from disentbench.models.methods import MethodSpec
 from disentbench.models.networks import Decoder, Discriminator, Encoder, Networks
 
@@ -186,7 +186,11 @@ class PackedNetworks:
 
 
 class PackForward:
-    """The forward pass and losses of all K models on their batches ``x: (K, B, C, H, W)``."""
+    """The forward pass and losses of all K models on their batches ``x: (K, B, C, H, W)``.
+
+    For a weakly-supervised method ``x`` is ``(K, 2, B, C, H, W)`` (both images of each pair) and
+    the ``keys`` argument carries the pairs' labels ``(K, B)``.
+    """
 
     def __init__(
         self,
@@ -225,11 +229,14 @@ class PackForward:
         keys: torch.Tensor | None,
         step: int | torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        losses = compute_losses(self.spec, params, member, x, step, None, eps)
+        if self.spec.pairs is not None:  # x: both images of the pairs; keys: the pairs' labels
+            losses = compute_pair_losses(self.spec, params, member, x, keys, step, None, eps)
+        else:
+            losses = compute_losses(self.spec, params, member, x, step, None, eps)
         if member.discriminator is not None:
             disc_loss = discriminator_loss_of(losses, member, None, keys)
         else:
-            disc_loss = torch.zeros((), device=x.device)
+            disc_loss = torch.zeros((), device=eps.device)
         values = torch.stack(
             [
                 v.detach().float()
@@ -241,7 +248,10 @@ class PackForward:
     def _looped(self, x, eps, keys, step):  # type: ignore[no-untyped-def]
         rows, vae, disc = [], [], []
         for k, member in enumerate(self.nets.members()):
-            xk = x[k].contiguous(memory_format=self.nets.memory_format)
+            if self.spec.pairs is not None:
+                xk = tuple(image.contiguous(memory_format=self.nets.memory_format) for image in x[k])
+            else:
+                xk = x[k].contiguous(memory_format=self.nets.memory_format)
             kk = keys[k] if keys is not None else None
             values, loss, disc_loss = self._member_losses(member, self.params[k], xk, eps[k], kk, step)
             rows.append(values)

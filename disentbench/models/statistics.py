@@ -11,10 +11,11 @@ import numpy as np
 import torch
 
 from disentbench.datasets.base import GroundTruthData
+from disentbench.datasets.pairs import draw_pair_batch, pair_stream_mode, value_seed
 from disentbench.models.config import TrainConfig
 from disentbench.models.data_stream import draw_batch
-from disentbench.models.losses import compute_losses
-from disentbench.models.methods import MethodSpec
+from disentbench.models.losses import compute_losses, compute_pair_losses
+from disentbench.models.methods import MethodSpec, get_method
 from disentbench.models.networks import Networks
 
 logger = logging.getLogger(__name__)
@@ -35,18 +36,29 @@ def unsupervised_scores(
     Means of ``reconstruction_loss``, ``kl_loss``, ``regularizer``, ``loss`` (= R + regulariser) and
     ``elbo`` (= −(R + KL)) with sampled z, on a stream seeded by the second draw of
     ``RandomState(seed)``. The regulariser is evaluated at the final step (AnnealedVAE's C).
-    The reference omits ``elbo`` for FactorVAE; we report it for every method.
+    The reference omits ``elbo`` for FactorVAE; we report it for every method. A
+    weakly-supervised model is scored on pairs (new values from ``value_seed(eval_seed)``) with its
+    own aggregation, as the reference's evaluation of those models (docs/reference/weak.md §3.1).
     """
     if config.eval_batches == 0:
         return {}
     rs = np.random.RandomState(eval_seed)
+    values = np.random.RandomState(value_seed(eval_seed)) if spec.pairs is not None else None
     generator = torch.Generator(device=device).manual_seed(eval_seed)
     sums = np.zeros(4)
     logger.info("training-time scores over %d batches", config.eval_batches)
     block = max(1, config.eval_batches // 10)  # ten progress lines (1,000 batches: minutes on a CPU)
     for done in range(1, config.eval_batches + 1):
-        x = torch.from_numpy(draw_batch(data, config.batch_size, rs, config.data_stream)).to(device)
-        losses = compute_losses(spec, params, nets, x, config.num_iterations, generator)
+        if values is not None:  # pairs, with the model's own aggregation (docs/reference/weak.md §3.1)
+            mode = pair_stream_mode(config.data_stream)
+            x1, x2, labels = draw_pair_batch(data, config.batch_size, int(params["k"]), rs, values, mode)
+            pair = torch.from_numpy(np.stack([x1, x2])).to(device)
+            label_tensor = torch.from_numpy(labels).to(device)
+            step = config.num_iterations
+            losses = compute_pair_losses(spec, params, nets, pair, label_tensor, step, generator)
+        else:
+            x = torch.from_numpy(draw_batch(data, config.batch_size, rs, config.data_stream)).to(device)
+            losses = compute_losses(spec, params, nets, x, config.num_iterations, generator)
         sums += torch.stack([losses.reconstruction, losses.kl, losses.regularizer, losses.loss]).cpu().numpy()
         if done % block == 0 and done < config.eval_batches:
             logger.info("training-time scores: batch %d/%d", done, config.eval_batches)
@@ -93,9 +105,11 @@ def training_statistics(
 
     ``train_seconds`` is the wall time of the (pack's) training; ``train_seconds_share`` is that
     divided by the pack size (the model's share of the device), and ``images_per_second`` is this
-    model's rate, ``pack_images_per_second`` the pack's aggregate.
+    model's rate, ``pack_images_per_second`` the pack's aggregate (a weakly-supervised model sees
+    two images per pair: ``2 × batch_size`` images per step).
     """
     rate = trained_steps / elapsed if elapsed > 0 and trained_steps else None
+    images = config.batch_size * (2 if get_method(config.method).weakly_supervised else 1)
     return {
         **scores,
         "iterations": config.num_iterations,
@@ -105,8 +119,8 @@ def training_statistics(
         "train_seconds_share": elapsed / pack_size,
         "eval_seconds": eval_seconds,
         "steps_per_second": rate,
-        "images_per_second": rate * config.batch_size if rate else None,
-        "pack_images_per_second": rate * config.batch_size * pack_size if rate else None,
+        "images_per_second": rate * images if rate else None,
+        "pack_images_per_second": rate * images * pack_size if rate else None,
         "pack_size": pack_size,
         "precision": config.precision,
         "device": device_label,

@@ -31,6 +31,26 @@ AGGREGATIONS: tuple[str, ...] = ("labels", "argmax")
 AVERAGINGS: tuple[str, ...] = ("gvae", "mlvae")
 
 
+@dataclass(frozen=True)
+class PairVariant:
+    """Which of the four models (docs/reference/weak.md §2.1): aggregation × averaging."""
+
+    aggregation: str
+    averaging: str
+
+    def __post_init__(self) -> None:
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f"unknown aggregation {self.aggregation!r}; expected one of {AGGREGATIONS}")
+        if self.averaging not in AVERAGINGS:
+            raise ValueError(f"unknown averaging {self.averaging!r}; expected one of {AVERAGINGS}")
+
+
+def needs_pairs(*_: object, **__: object) -> torch.Tensor:
+    """The ``regularizer`` slot of a weakly-supervised method: its loss is :func:`pair_loss` on a
+    pair of images, never a regulariser of one batch."""
+    raise TypeError("a weakly-supervised method trains on pairs of observations; use pair_loss")
+
+
 def pair_divergence(
     mean1: torch.Tensor, logvar1: torch.Tensor, mean2: torch.Tensor, logvar2: torch.Tensor
 ) -> torch.Tensor:
@@ -51,15 +71,20 @@ def adaptive_keep_mask(divergence: torch.Tensor) -> torch.Tensor:
     return normalised >= 0.5
 
 
-def label_keep_mask(labels: torch.Tensor, num_latents: int) -> torch.Tensor:
-    """K_j = (j == label): factor index i keeps latent dimension i."""
-    labels = labels.reshape(-1)
+def check_labels(labels: torch.Tensor, num_latents: int) -> None:
+    """``ValueError`` when a factor label has no latent dimension (factor i ↦ dimension i)."""
     if labels.numel() and int(labels.max()) >= num_latents:
         raise ValueError(
             f"labels aggregation: factor label {int(labels.max())} has no latent dimension "
             f"(the model has {num_latents})"
         )
-    return torch.nn.functional.one_hot(labels, num_latents).bool()
+
+
+def label_keep_mask(labels: torch.Tensor, num_latents: int) -> torch.Tensor:
+    """K_j = (j == label): factor index i keeps latent dimension i (``check_labels`` first; this
+    form has no data-dependent branch, so it runs under ``vmap``)."""
+    dims = torch.arange(num_latents, device=labels.device)
+    return labels.reshape(-1, 1) == dims
 
 
 def average_gvae(
@@ -113,7 +138,7 @@ def aggregate(out: PairOutputs, *, aggregation: str, averaging: str) -> Aggregat
     elif aggregation == "labels":
         if out.labels is None:
             raise ValueError("labels aggregation needs the pairs' labels")
-        keep = label_keep_mask(out.labels, out.mean1.shape[1])
+        keep = label_keep_mask(out.labels, out.mean1.shape[-1])
     else:
         raise ValueError(f"unknown aggregation {aggregation!r}; expected one of {AGGREGATIONS}")
     averager = {"gvae": average_gvae, "mlvae": average_mlvae}.get(averaging)

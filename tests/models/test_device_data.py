@@ -10,7 +10,8 @@ from disentbench import datasets
 from disentbench.datasets.squares import SquaresData
 from disentbench.models import TrainConfig, train_pack
 from disentbench.models.data_stream import BatchStream
-from disentbench.models.device_data import PackBatches, indexed, pixel_table
+from disentbench.datasets.pairs import draw_pair_batch, pair_stream_mode, value_seed
+from disentbench.models.device_data import PackBatches, PairStreams, indexed, pixel_table
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +28,59 @@ def test_device_batches_are_the_host_batches(dsprites, mode):
     assert on_device.resident
     host = [BatchStream.of(dsprites, 16, np.random.RandomState(s), mode=mode) for s in seeds]
     for _ in range(3):
-        x = on_device.next()
+        x, labels = on_device.next()
+        assert labels is None
         assert x.dtype == torch.float32 and x.shape == (2, 16, 1, 64, 64)
+        data_states, value_states = on_device.states()
+        assert value_states is None
         for k, stream in enumerate(host):
             assert torch.equal(x[k], torch.from_numpy(stream.next()))
-            assert np.array_equal(on_device.states()[k][1], stream.state()[1])
+            assert np.array_equal(data_states[k][1], stream.state()[1])
     # One table per data file and device per process.
     assert pixel_table(indexed(dsprites), torch.device("cpu")) is pixel_table(
         indexed(dsprites), torch.device("cpu")
     )
+
+
+@pytest.mark.parametrize("mode", ["batched", "per_observation"])
+def test_device_pair_batches_are_the_host_pair_batches(dsprites, mode):
+    """Pairs gathered from resident pixels equal the rendered pairs, with the same labels and the
+    same states of both streams afterwards (docs/reference/weak.md §1)."""
+    seeds, ks = (4, 17), (1, -1)
+
+    def streams() -> tuple[list[np.random.RandomState], PairStreams]:
+        values = [np.random.RandomState(value_seed(s)) for s in seeds]
+        return [np.random.RandomState(s) for s in seeds], PairStreams(ks, values)
+
+    batches = {}
+    for resident in (True, False):
+        states, pairs = streams()
+        batches[resident] = PackBatches(
+            dsprites, 8, states, torch.device("cpu"), mode=mode, pairs=pairs, on_device=resident
+        )
+    assert batches[True].resident and not batches[False].resident
+    states, pairs = streams()
+    pair_mode = pair_stream_mode(mode)
+    try:
+        for _ in range(3):
+            (x_dev, labels_dev), (x_host, labels_host) = batches[True].next(), batches[False].next()
+            assert x_dev.shape == (2, 2, 8, 1, 64, 64) and x_dev.dtype == torch.float32
+            assert torch.equal(x_dev, x_host) and torch.equal(labels_dev, labels_host)
+            for k in range(2):
+                x1, x2, labels = draw_pair_batch(
+                    dsprites, 8, ks[k], states[k], pairs.value_states[k], pair_mode
+                )
+                assert torch.equal(x_dev[k, 0], torch.from_numpy(x1))
+                assert torch.equal(x_dev[k, 1], torch.from_numpy(x2))
+                assert labels_dev[k].tolist() == labels.tolist()
+            for resident in (True, False):
+                data_states, value_states = batches[resident].states()
+                for k in range(2):
+                    assert np.array_equal(data_states[k][1], states[k].get_state()[1])
+                    assert np.array_equal(value_states[k][1], pairs.value_states[k].get_state()[1])
+    finally:
+        for b in batches.values():
+            b.close()
 
 
 def test_variants_and_procedural_data_use_the_host_path(dsprites_root):

@@ -6,11 +6,16 @@ import pytest
 
 from disentbench.errors import UserError
 from disentbench.models import METHODS, get_method
-from disentbench.models.methods import describe_methods
+from disentbench.models.methods import (
+    UNSUPERVISED_METHODS,
+    WEAK_METHODS,
+    describe_methods,
+    is_weakly_supervised,
+)
 
 
 def test_study_order_and_grids():
-    assert list(METHODS) == [
+    assert list(UNSUPERVISED_METHODS) == [
         "beta_vae",
         "factor_vae",
         "dip_vae_i",
@@ -18,7 +23,13 @@ def test_study_order_and_grids():
         "beta_tc_vae",
         "annealed_vae",
     ]
-    grids = {name: (spec.hyperparameter, spec.grid) for name, spec in METHODS.items()}
+    # The unsupervised methods come first (their index is the model-number digit).
+    assert list(METHODS) == [*UNSUPERVISED_METHODS, *WEAK_METHODS]
+    grids = {
+        name: (spec.hyperparameter, spec.grid)
+        for name, spec in METHODS.items()
+        if name in UNSUPERVISED_METHODS
+    }
     assert grids == {
         "beta_vae": ("beta", (1, 2, 4, 6, 8, 16)),
         "factor_vae": ("gamma", (10, 20, 30, 40, 50, 100)),
@@ -30,7 +41,28 @@ def test_study_order_and_grids():
     assert METHODS["dip_vae_i"].fixed == {"lambda_d_factor": 10.0}
     assert METHODS["dip_vae_ii"].fixed == {"lambda_d_factor": 1.0}
     assert METHODS["annealed_vae"].fixed == {"gamma": 1000.0, "iteration_threshold": 100_000}
-    assert [s.uses_discriminator for s in METHODS.values()] == [False, True, False, False, False, False]
+    assert [s.uses_discriminator for s in METHODS.values()] == [False, True] + [False] * 8
+
+
+def test_weakly_supervised_methods_are_the_four_variants():
+    """docs/reference/weak.md §2.1: GVAE / ML-VAE told the label, and their adaptive versions."""
+    variants = {
+        name: (METHODS[name].pairs.aggregation, METHODS[name].pairs.averaging) for name in WEAK_METHODS
+    }
+    assert variants == {
+        "gvae": ("labels", "gvae"),
+        "ml_vae": ("labels", "mlvae"),
+        "ada_gvae": ("argmax", "gvae"),
+        "ada_ml_vae": ("argmax", "mlvae"),
+    }
+    for name in WEAK_METHODS:
+        spec = METHODS[name]
+        assert spec.hyperparameter == "beta" and spec.grid == (1, 2, 4, 6, 8, 16)
+        assert spec.resolve_params({"beta": 4, "k": -1}) == {"beta": 4.0, "k": -1}
+        assert is_weakly_supervised(name) and not spec.uses_discriminator
+        with pytest.raises(UserError, match="params.k: expected an integer"):
+            spec.resolve_params({"k": 1.5})
+    assert not is_weakly_supervised("beta_vae") and not is_weakly_supervised("nope")
 
 
 def test_registry_is_read_only():

@@ -108,12 +108,13 @@ def test_members_start_from_their_solo_weights_and_batches(method):
     ]
     try:
         for _ in range(3):
-            x = batches.next()
+            x, labels = batches.next()
+            assert labels is None
             for k, stream in enumerate(solo_streams):
                 assert torch.equal(x[k], torch.from_numpy(stream.next()))
                 assert all(
                     np.array_equal(a, b)
-                    for a, b in zip(batches.states()[k][1:2], stream.state()[1:2], strict=True)
+                    for a, b in zip(batches.states()[0][k][1:2], stream.state()[1:2], strict=True)
                 )
     finally:
         batches.close()

@@ -11,6 +11,7 @@ from disentbench.models import objectives
 from disentbench.models.weak_objectives import (
     PairOutputs,
     adaptive_keep_mask,
+    check_labels,
     aggregate,
     average_gvae,
     average_mlvae,
@@ -54,7 +55,8 @@ def test_label_mask_keeps_exactly_the_labelled_dimension() -> None:
     assert mask.sum(dim=1).tolist() == [1, 1, 1]
     assert mask.nonzero()[:, 1].tolist() == [0, 3, 9]
     with pytest.raises(ValueError, match="has no latent dimension"):
-        label_keep_mask(torch.tensor([10]), 10)
+        check_labels(torch.tensor([10]), 10)
+    check_labels(torch.tensor([0, 9]), 10)
 
 
 def test_gvae_averages_means_and_variances() -> None:
