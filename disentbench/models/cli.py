@@ -26,8 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``."""
     train = subparsers.add_parser(
         "train",
-        help="train one model (β-VAE, FactorVAE, DIP-VAE-I/II, β-TCVAE, AnnealedVAE)",
-        description="Train one model of the study and save it to --out.",
+        help="train one model (β-VAE, FactorVAE, DIP-VAE-I/II, β-TCVAE, AnnealedVAE; weakly-supervised "
+        "GVAE, ML-VAE, Ada-GVAE, Ada-ML-VAE)",
+        description="Train one model and save it to --out "
+        "(default models/<dataset>.<method>.<params>.s<seed>). "
+        "The weakly-supervised methods train on pairs of images that share all but k factors "
+        "(--param k=1, the default, or k=-1 for a random number per pair).",
         epilog="methods (study order) and their parameters, default first grid value:\n"
         + describe_methods()
         + "\n"
@@ -47,7 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--steps", type=int, default=300_000, help="training steps (default 300000)")
-    train.add_argument("--out", type=Path, required=True, help="directory to save the model to")
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="directory to save the model to (default models/<dataset>.<method>.<params>.s<seed>)",
+    )
     train.add_argument("--data-root", type=Path, default=None, help="data root (default: the data root)")
     train.add_argument(
         "--render-if-missing", action="store_true", help="render the offline data stand-in if no file"
@@ -56,7 +65,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     train.add_argument("--eval-batches", type=int, default=1000, help="batches for the unsupervised scores")
-    train.add_argument("--log-every", type=int, default=1000)
+    train.add_argument(
+        "--log-every",
+        type=int,
+        default=None,
+        help="iterations per progress line (default: steps/10, ≤ 1000)",
+    )
     train.add_argument("--checkpoint-every", type=int, default=10_000)
     train.add_argument(
         "--checkpoint-dir", type=Path, default=None, help="resumable checkpoints (default: OUT/checkpoint)"
@@ -114,7 +128,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         steps=args.steps,
         batch_size=args.batch_size,
-        log_every=args.log_every,
+        log_every=args.log_every if args.log_every is not None else min(1000, max(1, args.steps // 10)),
         checkpoint_every=args.checkpoint_every,
         eval_batches=args.eval_batches,
         device=args.device,
@@ -123,8 +137,9 @@ def _train(args: argparse.Namespace) -> int:
         data_stream=args.data_stream,
         precision=args.precision,
     ).validate()
+    out = args.out if args.out is not None else default_model_dir(config)
     data = _load_data(config.dataset, args.data_root, args.render_if_missing)
-    checkpoint_dir = args.checkpoint_dir or args.out / "checkpoint"
+    checkpoint_dir = args.checkpoint_dir or out / "checkpoint"
     log.info(
         "training %s %s on %s for %d iterations (seed %d)",
         config.method,
@@ -135,7 +150,17 @@ def _train(args: argparse.Namespace) -> int:
     )
     model = train(config, data, checkpoint_dir=checkpoint_dir)
     model.training_stats["data"] = getattr(data, "provenance", {})
-    model.save(args.out)
+    model.save(out)
     json.dump(model.training_stats, sys.stdout, indent=2, sort_keys=True, default=str)
     print()
+    log.info("model saved to %s (score it with: disentbench evaluate %s)", out, out)
     return 0
+
+
+def default_model_dir(config: Any) -> Path:
+    """``models/<dataset>.<method>.<param><value>….s<seed>`` (parameters in name order)."""
+    from disentbench.results.ids import check_id
+
+    params = "".join(f".{key}{value:g}" for key, value in sorted(config.resolved_params.items()))
+    method = config.method.replace(":", "-")  # a plugin reference package.module:attribute
+    return Path("models") / check_id(f"{config.dataset}.{method}{params}.s{config.seed}", "--out")
