@@ -1,10 +1,11 @@
-"""The report pipeline: analyses, figures, findings and leaderboard CSVs of a results table.
+"""The report pipeline: analyses, figures, findings and CSVs of a results table.
 
 ``write_report(df, out_dir)`` runs the analyses of this package on a results table, draws their
 figures as PNG files in ``out_dir`` (in worker processes when asked), states the findings, writes
-the leaderboards as CSV, and hands all of it to ``reports.html.page``, which lays out the one
-self-contained ``report.html`` written beside them. Everything is derived from the table
-(docs/architecture.md, "Results table"), so the report can be regenerated at any time.
+the leaderboards and the sections' ``csv_files`` as CSV, and hands all of it to
+``reports.html.page``, which lays out the one self-contained ``report.html`` written beside them.
+Everything is derived from the table (docs/architecture.md, "Results table"), so the report can be
+regenerated at any time.
 """
 
 from __future__ import annotations

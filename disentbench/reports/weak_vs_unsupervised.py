@@ -190,7 +190,8 @@ def analyse(df: pd.DataFrame) -> Section:
         )
         return section
     table = pd.DataFrame(summary)
-    section.tables[f"Weakly-supervised vs unsupervised, per data set and score ({CSV_NAME})"] = table
+    shown = table.drop(columns=["unsup_min_seeds", "weak_min_seeds"])  # the statements give the seeds
+    section.tables[f"Weakly-supervised vs unsupervised, per data set and score ({CSV_NAME})"] = shown
     section.tables["Per method: models above the best unsupervised median, spread across seeds"] = (
         pd.DataFrame(per_method)
     )
@@ -259,7 +260,8 @@ def finding(dataset: str, table: pd.DataFrame) -> str:
 
 
 def _fmt(value: float) -> str:
-    return "–" if not np.isfinite(value) else f"{value:.3f}"
+    """Three significant digits, so that small spreads (SAP's) stay distinguishable."""
+    return "–" if not np.isfinite(value) else f"{value:.3g}"
 
 
 def plot(section: Section, out_dir: Path) -> list[Path]:
