@@ -72,7 +72,8 @@ DOWNSTREAM_PREDICTORS: dict[str, str] = {
     "downstream_boosted_trees": "GBT",
 }
 
-#: Methods in study order (architecture.md, Models) and their display labels.
+#: Methods in study order (architecture.md, Models), then the weakly-supervised ones, and their
+#: display labels.
 METHOD_LABELS: dict[str, str] = {
     "beta_vae": "β-VAE",
     "factor_vae": "FactorVAE",
@@ -80,6 +81,12 @@ METHOD_LABELS: dict[str, str] = {
     "dip_vae_ii": "DIP-VAE-II",
     "beta_tc_vae": "β-TCVAE",
     "annealed_vae": "AnnealedVAE",
+    # The weakly-supervised methods (docs/reference/weak.md §2.1); which methods are weakly
+    # supervised is the registry's to say (disentbench.models.methods), these are only labels.
+    "gvae": "GVAE",
+    "ml_vae": "ML-VAE",
+    "ada_gvae": "Ada-GVAE",
+    "ada_ml_vae": "Ada-ML-VAE",
 }
 
 #: Methods whose hyper-parameter *weakens* the regulariser as it grows: AnnealedVAE's capacity

@@ -136,6 +136,8 @@ def _section_html(number: int, section: Section) -> str:
         f"<h2 id='{section.key}'>{number}. {escape(section.title)}</h2>",
         f"<p>{escape(section.description)}</p>",
     ]
+    if section.statements:
+        parts.append("<ul>" + "".join(f"<li>{escape(s)}</li>" for s in section.statements) + "</ul>")
     for note in section.notes:
         parts.append(f"<p class='note'>{escape(note)}</p>")
     for path in section.figures:

@@ -1,10 +1,11 @@
-"""The report pipeline: analyses, figures, findings and leaderboard CSVs of a results table.
+"""The report pipeline: analyses, figures, findings and CSVs of a results table.
 
 ``write_report(df, out_dir)`` runs the analyses of this package on a results table, draws their
 figures as PNG files in ``out_dir`` (in worker processes when asked), states the findings, writes
-the leaderboards as CSV, and hands all of it to ``reports.html.page``, which lays out the one
-self-contained ``report.html`` written beside them. Everything is derived from the table
-(docs/architecture.md, "Results table"), so the report can be regenerated at any time.
+the leaderboards and the sections' ``csv_files`` as CSV, and hands all of it to
+``reports.html.page``, which lays out the one self-contained ``report.html`` written beside them.
+Everything is derived from the table (docs/architecture.md, "Results table"), so the report can be
+regenerated at any time.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from disentbench.reports import (
     placement,
     transfer,
     unsupervised_selection,
+    weak_vs_unsupervised,
 )
 from disentbench.reports import columns as C
 from disentbench.reports.section import Section
@@ -39,7 +41,16 @@ from disentbench.reports.section import Section
 log = logging.getLogger(__name__)
 
 #: The analyses in report order: (module, extra keyword arguments of ``analyse``).
-ANALYSES = (agreement, mean_vs_sampled, drivers, unsupervised_selection, transfer, downstream, placement)
+ANALYSES = (
+    agreement,
+    mean_vs_sampled,
+    drivers,
+    unsupervised_selection,
+    transfer,
+    downstream,
+    weak_vs_unsupervised,
+    placement,
+)
 
 
 def run_analyses(df: pd.DataFrame, draws: int = 10_000) -> dict[str, Section]:
@@ -54,6 +65,8 @@ def run_analyses(df: pd.DataFrame, draws: int = 10_000) -> dict[str, Section]:
     study = placement.study_rows(df)
     for module in ANALYSES:
         if module is placement and not placement.external_labels(df):
+            continue
+        if module is weak_vs_unsupervised and not weak_vs_unsupervised.applies(study):
             continue
         rows = df if module is placement else study
         start = time.perf_counter()
@@ -120,6 +133,7 @@ _PLOT_COST = {
     "downstream": 3,
     "unsupervised_selection": 2,
     "mean_vs_sampled": 1,
+    "weak_vs_unsupervised": 1,
 }
 
 
@@ -153,6 +167,10 @@ def write_report(
     draw_figures(sections, out, jobs=jobs)
     n_models = count_models(df)
     items = findings.findings(sections, n_models, C.datasets(C.completed(df)))
+    for section in sections.values():
+        for name, table in section.csv_files.items():
+            with atomic_path(out / name) as tmp:
+                table.to_csv(tmp, index=False)
     for name, board in boards.items():
         if isinstance(board, leaderboard.Leaderboard):
             with atomic_path(out / f"leaderboard_{name}.csv") as tmp:
@@ -177,6 +195,8 @@ OUTPUT_PATTERNS = (
     "unsupervised_selection.png",
     "transfer.png",
     "downstream.png",
+    "weak_vs_unsupervised*.png",
+    "weak_vs_unsupervised.csv",
 )
 
 

@@ -121,14 +121,19 @@ def _mask(matrix: pd.DataFrame, lower: bool) -> np.ndarray:
     return hide
 
 
-def violins(ax, groups: Sequence[tuple[str, np.ndarray]], color: str = "#9ecae1", points: int = 64) -> None:
+def violins(
+    ax, groups: Sequence[tuple[str, np.ndarray]], color: str | Sequence[str] = "#9ecae1", points: int = 64
+) -> None:
     """Violins of several groups of values, one per ``(tick label, values)``, drawn on ``ax``.
+
+    ``color`` is one colour for all violins or one per group.
 
     The density is a Gaussian kernel estimate (Scott's bandwidth, cut at the data range, each
     violin scaled to the same width) evaluated on a binned copy of the data, which is what keeps
     a 12,600-model report fast; quartiles are drawn as lines, the median thicker.
     """
-    stats, positions, names = [], [], []
+    colours = [color] * len(groups) if isinstance(color, str) else list(color)
+    stats, positions, names, fills = [], [], [], []
     for pos, (name, values) in enumerate(groups):
         v = np.asarray(values, dtype=float)
         v = v[np.isfinite(v)]
@@ -144,10 +149,11 @@ def violins(ax, groups: Sequence[tuple[str, np.ndarray]], color: str = "#9ecae1"
              "min": lo, "max": hi, "quantiles": [float(q1), float(q3)]}
         )  # fmt: skip
         positions.append(pos)
+        fills.append(colours[pos])
     if stats:
         parts = ax.violin(stats, positions=positions, widths=0.8, showextrema=False, showmedians=True)
-        for body in parts["bodies"]:
-            body.set_facecolor(color)
+        for body, fill in zip(parts["bodies"], fills, strict=True):
+            body.set_facecolor(fill)
             body.set_edgecolor("#404040")
             body.set_linewidth(0.5)
             body.set_alpha(0.9)

@@ -21,7 +21,9 @@ class Section:
 
     ``tables`` maps a caption to a tidy DataFrame; ``figures`` lists PNG files written by the
     module's ``plot``; ``notes`` are sentences for the reader (what is missing, how a number was
-    computed); ``data`` holds intermediate results the module's plot and the Findings reuse.
+    computed); ``statements`` are sentences stating what the numbers show, shown first;
+    ``csv_files`` maps a file name to a table the report writes as CSV beside itself; ``data``
+    holds intermediate results the module's plot and the Findings reuse.
     """
 
     key: str
@@ -30,6 +32,8 @@ class Section:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)
+    csv_files: dict[str, pd.DataFrame] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
 
     def note(self, text: str) -> None:

@@ -15,6 +15,10 @@ so a test knows the truth an analysis should recover:
 * Training losses depend on the strength, not on ``q``; downstream accuracies rise with the sample
   size and weakly with ``q``.
 * ``best_setting`` makes one (method, strength index) the best on every data set and score.
+* ``weak_methods`` adds the first weakly-supervised methods of the registry, one configuration per
+  (strength, ``k``) with ``param.k`` set, whose quality is shifted by ``weak_shift`` and whose seed
+  noise is scaled by ``weak_seed_scale`` (the follow-up study's claim, planted:
+  docs/reference/weak.md §4).
 
 Nothing here is a measured result; the generator exists so that analyses can be checked
 against planted answers.
@@ -22,6 +26,7 @@ against planted answers.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +56,10 @@ def synthetic_table(
     data_source: str = "rendered",
     sklearn_semantics: str = "modern",
     random_seed: int = 0,
+    weak_methods: int = 0,
+    weak_ks: tuple[int, ...] = (1, -1),
+    weak_shift: float = 2.0,
+    weak_seed_scale: float = 0.3,
 ) -> pd.DataFrame:
     """A results table on a (data set × method × strength × seed) grid with planted structure.
 
@@ -58,12 +67,16 @@ def synthetic_table(
     first ``n`` methods and ``strengths`` the first ``n`` values of each grid. With
     ``best_setting=(method, strength_index)`` that setting's quality is raised far above every
     other on each data set. ``data_source`` and ``sklearn_semantics`` are what every row claims
-    (they change no value). All draws come from ``numpy.random.default_rng(random_seed)``.
+    (they change no value). ``weak_methods`` takes the registry's first ``n`` weakly-supervised
+    methods with ``strengths`` of their grid and every ``k`` of ``weak_ks`` (see the module
+    docstring). All draws come from ``numpy.random.default_rng(random_seed)``.
     """
+    from disentbench.models.methods import UNSUPERVISED_METHODS, WEAK_METHODS
+
     rng = np.random.default_rng(random_seed)
     names = REFERENCE_DATASETS[:datasets] if isinstance(datasets, int) else tuple(datasets)
     grid = method_infos()  # the study's methods, hyper-parameters and grids, in study order
-    method_names = list(grid)[:methods]
+    method_names = list(UNSUPERVISED_METHODS)[:methods] + list(WEAK_METHODS)[:weak_methods]
     if best_setting is not None and best_setting[0] not in method_names:
         raise ValueError(f"best_setting method {best_setting[0]!r} is not among {method_names}")
 
@@ -72,10 +85,15 @@ def synthetic_table(
         method_effect = rng.normal(0.0, effects.method, size=len(method_names))
         for m_idx, method in enumerate(method_names):
             info = grid[method]
+            weak = method in WEAK_METHODS
             hp_effect = rng.normal(0.0, effects.hyperparameter, size=strengths)
-            for h_idx in range(strengths):
+            for h_idx, k in itertools.product(range(strengths), weak_ks if weak else (None,)):
                 for seed in range(seeds):
-                    quality = method_effect[m_idx] + hp_effect[h_idx] + rng.normal(0.0, effects.seed)
+                    if weak:
+                        noise = rng.normal(0.0, effects.seed * weak_seed_scale)
+                        quality = method_effect[m_idx] + hp_effect[h_idx] + weak_shift + noise
+                    else:
+                        quality = method_effect[m_idx] + hp_effect[h_idx] + rng.normal(0.0, effects.seed)
                     best = best_setting == (method, h_idx)
                     if best:
                         quality += 10.0
@@ -94,6 +112,7 @@ def synthetic_table(
                             best=best,
                             representations=representations,
                             provenance={"data_source": data_source, "sklearn_semantics": sklearn_semantics},
+                            k=k,
                         )
                     )
     return pd.DataFrame(rows)
@@ -118,12 +137,16 @@ def _model_rows(
     best: bool,
     representations: tuple[str, ...],
     provenance: dict[str, str],
+    k: int | None = None,
 ) -> list[dict]:
-    """The rows of one model: shared identity, training statistics and per-representation scores."""
+    """The rows of one model: shared identity, training statistics and per-representation scores.
+
+    ``k`` is a weakly-supervised model's number of changed factors (``param.k``), else None.
+    """
     trial_id = (
         f"synthetic-{model_num:05d}"
         if model_num is not None
-        else f"synthetic-{dataset}-{method}-{h_idx}-{seed}"
+        else f"synthetic-{dataset}-{method}-{h_idx}-{seed}" + (f"-k{k}" if k is not None else "")
     )
     reg = h_idx if method != "annealed_vae" else 5 - h_idx  # regularisation order (c_max reversed)
     recon = 30.0 + 4.0 * reg + rng.normal(0.0, 2.0)
@@ -149,6 +172,7 @@ def _model_rows(
         "preset": "paper",
         **train,
         "train_seconds": float(rng.uniform(50, 70)),
+        **({"param.k": k} if k is not None else {}),
     }
     out = []
     for kind in representations:

@@ -14,6 +14,9 @@ Reports read only this table (architecture.md). Columns, all flat:
 ``label``              name given to a model scored with ``evaluate`` (``--name``), else missing
 ``hyperparameter``     name of the swept parameter (``beta``, ``gamma``, ``lambda_od``, ``c_max``)
 ``strength``           its value (float)
+``param.<name>``       each other parameter the study sweeps (``param.k``, a weakly-supervised
+                       method's number of changed factors, −1 = random; docs/reference/weak.md
+                       §1.1); missing for trials that sweep none
 ``seed``               training seed
 ``steps``              training steps; ``batch_size`` the batch size
 ``representation``     ``mean`` or ``sampled``
@@ -93,6 +96,9 @@ def rows(record: dict[str, Any]) -> list[dict[str, Any]]:
         "eval_seconds": timings.get("eval_seconds"),
         "wall_seconds": timings.get("wall_seconds"),
     }
+    params = spec.get("params") or {}
+    for name in spec.get("swept") or ():  # a configuration is (method, strength, swept parameters)
+        common[f"param.{name}"] = params.get(name)
     for key, value in _flatten(record.get("train_results") or {}).items():
         common[f"train.{key}"] = value
     scores = record.get("scores") or {}

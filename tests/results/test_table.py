@@ -87,3 +87,17 @@ def test_sklearn_semantics_column_from_scores_or_spec(tmp_path):
     frame = load(tmp_path).set_index("trial_id")
     assert frame.loc["a", "sklearn_semantics"] == "2019"  # what the scores were computed with
     assert frame.loc["b", "sklearn_semantics"] == "modern"  # a failed trial: what it was to use
+
+
+def test_swept_parameters_become_columns(tmp_path):
+    """A weakly-supervised trial's swept ``k`` is a column, so its configuration is readable."""
+    spec = {"dataset": "dsprites_full", "method": "ada_gvae", "hyperparameter": "beta", "strength": 4.0,
+            "params": {"beta": 4.0, "k": -1}, "swept": ["k"], "seed": 0,
+            "representations": ["mean"]}  # fmt: skip
+    record = new_record(spec, "weak", None, "s")
+    record.update(status="completed", scores={"mean": {"mig.discrete_mig": 0.5}})
+    write_record(tmp_path, record)
+    _write(tmp_path, "unswept", 100)
+    frame = load(tmp_path).set_index("trial_id")
+    assert frame.loc["weak", "param.k"] == -1
+    assert frame.loc["unswept", "param.k"].isna().all()  # two representations, no k
