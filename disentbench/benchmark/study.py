@@ -114,6 +114,9 @@ class MethodInfo:
     builtin: bool = True
     #: False for a built-in method the reference study does not number (the weakly-supervised ones).
     numbered: bool = True
+    #: Fixed parameters that tell models apart even when not swept (a weak method's ``k``): shown in
+    #: trial ids and as table columns like swept ones.
+    shown_params: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,14 +265,15 @@ class Study:
             for method, strengths in self.methods:
                 info = infos[method]
                 sweeps = self.sweeps_of(method)
-                swept = tuple(name for name, _ in sweeps)
+                names = tuple(name for name, _ in sweeps)
+                swept = names + tuple(name for name in info.shown_params if name not in names)
                 for strength, combination in itertools.product(
                     strengths, itertools.product(*(values for _, values in sweeps))
                 ):
                     params = {
                         **dict(info.fixed),
                         info.hyperparameter: strength,
-                        **dict(zip(swept, combination, strict=True)),
+                        **dict(zip(names, combination, strict=True)),
                     }
                     for seed in self.seeds:
                         yield TrialSpec(
@@ -341,6 +345,7 @@ def method_infos() -> dict[str, MethodInfo]:
             reference_grid=tuple(float(v) for v in spec.grid),
             fixed=dict(spec.fixed),
             numbered=not spec.weakly_supervised,
+            shown_params=("k",) if spec.weakly_supervised else (),
         )
     return infos
 

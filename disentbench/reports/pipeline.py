@@ -61,14 +61,16 @@ def run_analyses(df: pd.DataFrame, draws: int = 10_000) -> dict[str, Section]:
     """
     df = C.with_cohorts(df)
     sections: dict[str, Section] = {}
-    # The paper's analyses describe the study's models; external models are only placed among them.
+    # The paper's analyses describe the study's unsupervised models; external models are only
+    # placed among them, and weakly-supervised ones only compared with them in their own section.
     study = placement.study_rows(df)
+    paper = weak_vs_unsupervised.without_weak(study)
     for module in ANALYSES:
         if module is placement and not placement.external_labels(df):
             continue
         if module is weak_vs_unsupervised and not weak_vs_unsupervised.applies(study):
             continue
-        rows = df if module is placement else study
+        rows = df if module is placement else study if module is weak_vs_unsupervised else paper
         start = time.perf_counter()
         try:
             section = module.analyse(rows, draws=draws) if module is transfer else module.analyse(rows)

@@ -61,6 +61,14 @@ def groups(methods: pd.Series) -> pd.Series:
     return out
 
 
+def without_weak(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of every model that is not weakly supervised: what the 2019 study's analyses
+    describe (the weakly-supervised models appear only in this section)."""
+    if "method" not in df.columns:
+        return df
+    return df[groups(df["method"]) != WEAK]
+
+
 def applies(df: pd.DataFrame) -> bool:
     """Whether the table's completed models include both groups (the section is left out otherwise)."""
     rows = C.completed(df)

@@ -54,9 +54,11 @@ def test_sweeping_k_multiplies_the_grid_and_keeps_other_ids():
     # `run configs/mini.yaml` before weakly-supervised methods existed.
     mini = load_study(CONFIGS / "mini.yaml")
     assert mini.trials()[0].trial_id == "dsprites_full.beta_vae.1.s0.fc497d7b18"
-    # The default k (1) is used, and recorded in the params, when the study does not name k.
+    # The default k (1) is used, recorded in the params and shown in the id, when the study does
+    # not name k.
     plain = parse_study(_study({"ada_ml_vae": [4]}))
     assert {t.params["k"] for t in plain.trials()} == {1}
+    assert plain.trials()[0].trial_id.startswith("dsprites_full.ada_ml_vae.4.k1.s0.")
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from disentbench import datasets
+from disentbench.datasets.pairs import draw_pair_batch, pair_stream_mode, value_seed
 from disentbench.datasets.squares import SquaresData
 from disentbench.models import TrainConfig, train_pack
 from disentbench.models.data_stream import BatchStream
-from disentbench.datasets.pairs import draw_pair_batch, pair_stream_mode, value_seed
 from disentbench.models.device_data import PackBatches, PairStreams, indexed, pixel_table
 
 

@@ -60,7 +60,7 @@ def test_weakly_supervised_methods_are_the_four_variants():
         assert spec.hyperparameter == "beta" and spec.grid == (1, 2, 4, 6, 8, 16)
         assert spec.resolve_params({"beta": 4, "k": -1}) == {"beta": 4.0, "k": -1}
         assert is_weakly_supervised(name) and not spec.uses_discriminator
-        with pytest.raises(UserError, match="params.k: expected an integer"):
+        with pytest.raises(UserError, match=r"params\.k: expected an integer"):
             spec.resolve_params({"k": 1.5})
     assert not is_weakly_supervised("beta_vae") and not is_weakly_supervised("nope")
 

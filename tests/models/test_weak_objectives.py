@@ -11,10 +11,10 @@ from disentbench.models import objectives
 from disentbench.models.weak_objectives import (
     PairOutputs,
     adaptive_keep_mask,
-    check_labels,
     aggregate,
     average_gvae,
     average_mlvae,
+    check_labels,
     label_keep_mask,
     pair_divergence,
     pair_loss,

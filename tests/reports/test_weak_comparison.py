@@ -151,3 +151,30 @@ def test_report_from_records_shows_the_comparison(tmp_path: Path, capsys: pytest
     assert len(table) == 6  # the six paper scores on one data set
     assert (table["weak_configs"] == 8).all()  # 2 methods × 2 strengths × 2 values of k, never pooled
     assert (table["weak_models"] == 24).all() and (table["unsup_models"] == 12).all()
+
+
+def test_paper_analyses_see_only_the_unsupervised_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 2019 analyses describe unsupervised models; weak ones appear only in their own section."""
+    from disentbench.reports import pipeline
+
+    seen: dict[str, set[str]] = {}
+    for module in pipeline.ANALYSES:
+        name = module.__name__.rsplit(".", 1)[-1]
+        original = module.analyse
+
+        def spy(rows, *args, _name=name, _original=original, **kwargs):
+            seen[_name] = set(rows["method"].astype(str))
+            return _original(rows, *args, **kwargs)
+
+        monkeypatch.setattr(module, "analyse", spy)
+    run_analyses(_both_groups(), draws=50)
+    assert seen["weak_vs_unsupervised"] == {"beta_vae", "factor_vae", "gvae", "ml_vae"}
+    for name in (
+        "agreement",
+        "mean_vs_sampled",
+        "drivers",
+        "unsupervised_selection",
+        "transfer",
+        "downstream",
+    ):
+        assert seen[name] == {"beta_vae", "factor_vae"}, name
