@@ -192,9 +192,10 @@ def model_record(
         "sklearn_semantics": sklearn_semantics,
     }
     identity = {k: v for k, v in spec.items() if k != "label"}
-    trial_id = (
-        f"{config.dataset}.{slug(config.method)}.{spec['strength']:g}.s{config.seed}.{_digest(identity)}"
-    )
+    # A weakly-supervised model's k tells it apart as its strength does (as in study trial ids).
+    spec["swept"] = ["k"] if get_method(config.method).weakly_supervised else []
+    shown = "".join(f".{name}{params[name]:g}" for name in spec["swept"])
+    trial_id = f"{config.dataset}.{slug(config.method)}.{spec['strength']:g}{shown}.s{config.seed}.{_digest(identity)}"
     record = new_record(spec, trial_id, None, study)
     record["train_results"] = dict(model.training_stats)
     return _completed(record, scores, data_provenance, timings)
