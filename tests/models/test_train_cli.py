@@ -93,3 +93,39 @@ def test_train_then_evaluate(dsprites_root, tmp_path, capsys):
     assert not any(key.startswith("sap.") for key in scores)
     assert json.loads((out / "scores_sampled.json").read_text()) == scores
     assert main([*argv, "--metrics", "no_such_metric"]) == 2
+
+
+@pytest.mark.slow
+def test_weak_model_trains_with_the_default_out_and_is_evaluated(
+    dsprites_root, tmp_path, capsys, monkeypatch
+):
+    """`train --method ada_gvae --param beta=1` (no --out) saves under models/, and `evaluate`
+    scores the model and records it with its k (docs/weak.md)."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--dataset", "dsprites_full", "--method", "ada_gvae", "--param", "beta=1"]
+    small = ["--steps", "6", "--batch-size", "8", "--eval-batches", "2", "--threads", "1", "--device", "cpu"]
+    assert main([*argv, *small, "--data-root", str(dsprites_root)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    out = tmp_path / "models" / "dsprites_full.ada_gvae.beta1.k1.s0"
+    model = TrainedModel.load(out)
+    assert model.config.resolved_params == {"beta": 1.0, "k": 1}
+    assert stats["iterations"] == 6 and stats["images_per_second"] == pytest.approx(
+        16 * stats["steps_per_second"]
+    )
+    evaluate = [
+        "evaluate",
+        str(out),
+        "--preset",
+        "fast",
+        "--metrics",
+        "mig",
+        "--data-root",
+        str(dsprites_root),
+    ]
+    assert main([*evaluate, "--results", str(tmp_path / "results")]) == 0
+    assert 0.0 <= json.loads(capsys.readouterr().out)["mig.discrete_mig"] <= 1.0
+    (record,) = (tmp_path / "results" / "records").glob("*.json")
+    assert record.name.startswith("dsprites_full.ada_gvae.1.k1.s0.")
+    # k out of range for dSprites' five factors: exit 2 naming the data set, before training.
+    assert main([*argv, "--param", "k=6", *small, "--data-root", str(dsprites_root)]) == 2
+    assert "data set 'dsprites_full': k: expected -1 (random) or 1 … 5" in capsys.readouterr().err
