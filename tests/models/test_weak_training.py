@@ -77,12 +77,13 @@ def test_first_step_is_the_pair_loss_of_the_documented_draws(method):
     assert float(loss_with(eps.flip(0)).loss) != first["loss"]
 
 
-def test_packed_weak_models_train_as_their_solo_runs():
+@pytest.mark.parametrize("method", ["ada_ml_vae", "gvae"])
+def test_packed_weak_models_train_as_their_solo_runs(method):
     """A pack of mixed β, k and seeds gives each model exactly its solo per-step losses (loop
-    strategy), and the vmap strategy the same up to float rounding."""
+    strategy), and the vmap strategy (the accelerators' path) the same up to float rounding."""
     data = SquaresData()
     members = [({"beta": 1, "k": 1}, 0), ({"beta": 4, "k": -1}, 5), ({"beta": 16, "k": 2}, 0)]
-    configs = [_config("ada_ml_vae", params=p, seed=s) for p, s in members]
+    configs = [_config(method, params=p, seed=s) for p, s in members]
     packed = _losses_per_step(configs, data)
     for k, config in enumerate(configs):
         assert packed[k] == _losses_per_step([config], data)[0], k
@@ -92,7 +93,7 @@ def test_packed_weak_models_train_as_their_solo_runs():
             for key in a:
                 assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-6), (k, key)
     # Different k draw different pairs: the same seed and β with another k trains differently.
-    other_k = _losses_per_step([_config("ada_ml_vae", params={"beta": 1, "k": 2}, seed=0)], data)[0]
+    other_k = _losses_per_step([_config(method, params={"beta": 1, "k": 2}, seed=0)], data)[0]
     assert other_k != packed[0]
 
 
