@@ -7,13 +7,11 @@ import shutil
 
 import numpy as np
 import pytest
+from _budget import CLASSIFIER_STEPS
 from PIL import Image
 
 from disentbench.cli import main
 from disentbench.inspection import classifier as classifier_module
-
-#: Classifier budget of these tests (the default is ``classifier.DEFAULT_STEPS``).
-CLASSIFIER_STEPS = 600
 
 
 @pytest.fixture(scope="module")
