@@ -19,7 +19,7 @@ def model_dir(dsprites_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("inspect") / "model"
     argv = [
         "train", "--dataset", "dsprites_full", "--method", "beta_vae", "--param", "beta=1",
-        "--seed", "0", "--steps", "150", "--batch-size", "32", "--eval-batches", "2",
+        "--seed", "0", "--steps", "50", "--batch-size", "32", "--eval-batches", "2",
         "--threads", "1", "--device", "cpu", "--out", str(out), "--data-root", str(dsprites_root),
     ]  # fmt: skip
     assert main(argv) == 0
