@@ -201,7 +201,7 @@ def test_killed_worker_resumes_from_checkpoint(ray_session, dsprites_root, tmp_p
     path = _study(
         tmp_path,
         "kill",
-        training={"steps": 300, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
+        training={"steps": 120, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
         resources={"cpus_per_trial": 1, "max_failures": 2},
     )
     results = tmp_path / "results"
