@@ -127,17 +127,16 @@ def test_failures_are_recorded_and_the_study_continues(ray_session, dsprites_roo
     assert "done 1   failed 3   pending 0" in out and "TrainingDiverged" in out
 
 
-def test_impossible_resources_exit_2_before_any_trial(ray_session, tmp_path, capsys):
+def test_impossible_resources_exit_2_before_any_trial(ray_session, dsprites_root, tmp_path, capsys):
     path = _study(tmp_path, "huge", resources={"cpus_per_trial": 1000})
     results = tmp_path / "results"
-    assert main(["run", str(path), "--results", str(results)]) == 2
+    # The data root holds dSprites, so the run does not render the full stand-in before it checks.
+    args = ["run", str(path), "--results", str(results), "--data-root", str(dsprites_root)]
+    assert main(args) == 2
     err = capsys.readouterr().err
     assert f"resources.cpus_per_trial in {path} asks for 1000 CPU(s) per trial" in err
     assert "the largest has 2 CPU(s) and 0 GPU(s)" in err
-    assert (
-        main(["run", str(path), "--results", str(results), "--cpus-per-trial", "1", "--gpus-per-trial", "1"])
-        == 2
-    )
+    assert main([*args, "--cpus-per-trial", "1", "--gpus-per-trial", "1"]) == 2
     assert "--gpus-per-trial asks for 1 GPU(s) per trial" in capsys.readouterr().err
     assert not list((results / "records").glob("*.json"))
 
@@ -160,7 +159,9 @@ def test_worker_failure_records_the_whole_cause(ray_session, tmp_path):
 
 @pytest.mark.slow
 def test_resume_skips_a_damaged_newest_checkpoint(ray_session, dsprites_root, tmp_path):
-    from disentbench.benchmark.trial import run_trial
+    from disentbench import datasets
+    from disentbench.benchmark.trial import train_config
+    from disentbench.models import train
 
     path = _study(tmp_path, "damaged", training={**TINY, "steps": 30})
     study = load_study(path)
@@ -175,10 +176,10 @@ def test_resume_skips_a_damaged_newest_checkpoint(ray_session, dsprites_root, tm
         (target / "disentbench_progress.json").write_text(json.dumps({"step": step, "train_seconds": 1.0}))
         persisted.append(target)
 
-    # An earlier run persisted checkpoints at steps 10, 20 and 30, then its driver was killed.
-    run_trial(
-        spec, checkpoint_dir=str(tmp_path / "work"), on_checkpoint=persist, data_root=str(dsprites_root)
-    )
+    # An earlier run persisted checkpoints at steps 10, 20 and 30, then its driver was killed (so
+    # it never evaluated: the trial's training alone, as run_trial trains it).
+    data = datasets.get(spec.dataset, root=dsprites_root)
+    train(train_config(spec, None), data, checkpoint_dir=str(tmp_path / "work"), on_checkpoint=persist)
     assert len(persisted) == 3
     (weights,) = persisted[-1].glob("ckpt-*/weights.safetensors")
     weights.write_bytes(weights.read_bytes()[:64])  # the newest: half written
@@ -200,7 +201,7 @@ def test_killed_worker_resumes_from_checkpoint(ray_session, dsprites_root, tmp_p
     path = _study(
         tmp_path,
         "kill",
-        training={"steps": 300, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
+        training={"steps": 120, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
         resources={"cpus_per_trial": 1, "max_failures": 2},
     )
     results = tmp_path / "results"
@@ -264,8 +265,7 @@ def test_interrupted_driver_resumes_without_retraining(dsprites_root, tmp_path):
         tmp_path,
         "interrupt",
         methods={"beta_vae": [1], "beta_tc_vae": [1]},
-        seeds=[0, 1],
-        training={"steps": 150, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
+        training={"steps": 60, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
         resources={"cpus_per_trial": 1, "max_concurrent": 1, "max_failures": 0},
     )
     results = tmp_path / "results"
@@ -282,13 +282,13 @@ def test_interrupted_driver_resumes_without_retraining(dsprites_root, tmp_path):
         first.kill()
         first.communicate()
     done_first = {p.name: p.read_text() for p in (results / "records").glob("*.json")}
-    assert 1 <= len(done_first) < 4
+    assert len(done_first) == 1  # one trial at a time: the second was pending or running
 
     second = _cli("resume", str(results))
     out, _ = second.communicate(timeout=300)
     assert second.returncode == 0, out
     records = existing_records(results)
-    assert len(records) == 4 and all(r["status"] == "completed" for r in records.values())
+    assert len(records) == 2 and all(r["status"] == "completed" for r in records.values())
     # Trials finished in the first run were not retrained: their records are byte-identical,
     # and every other record comes from the second run.
     for name, text in done_first.items():
@@ -296,7 +296,7 @@ def test_interrupted_driver_resumes_without_retraining(dsprites_root, tmp_path):
     first_run = {json.loads(t)["run_id"] for t in done_first.values()}
     second_run = {r["run_id"] for r in records.values()} - first_run
     assert len(first_run) == 1 and len(second_run) == 1
-    assert sum(r["run_id"] in second_run for r in records.values()) == 4 - len(done_first)
+    assert sum(r["run_id"] in second_run for r in records.values()) == 2 - len(done_first)
 
 
 def _free_ports(n: int) -> list[int]:
@@ -372,7 +372,7 @@ def test_two_node_cluster_through_address(dsprites_root, tmp_path):
             tmp_path,
             "cluster",
             seeds=[0, 1],
-            training={"steps": 60, "batch_size": 16, "checkpoint_every": 30, "eval_batches": 2},
+            training={"steps": 20, "batch_size": 16, "checkpoint_every": 10, "eval_batches": 2},
         )
         results = tmp_path / "results"
         # A driver without the token is refused with one message saying what to set.

@@ -7,13 +7,11 @@ import shutil
 
 import numpy as np
 import pytest
+from _budget import CLASSIFIER_STEPS
 from PIL import Image
 
 from disentbench.cli import main
 from disentbench.inspection import classifier as classifier_module
-
-#: Classifier budget of these tests (the default is ``classifier.DEFAULT_STEPS``).
-CLASSIFIER_STEPS = 600
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +19,7 @@ def model_dir(dsprites_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("inspect") / "model"
     argv = [
         "train", "--dataset", "dsprites_full", "--method", "beta_vae", "--param", "beta=1",
-        "--seed", "0", "--steps", "150", "--batch-size", "32", "--eval-batches", "2",
+        "--seed", "0", "--steps", "50", "--batch-size", "32", "--eval-batches", "2",
         "--threads", "1", "--device", "cpu", "--out", str(out), "--data-root", str(dsprites_root),
     ]  # fmt: skip
     assert main(argv) == 0

@@ -43,8 +43,16 @@ def test_study_accepts_controllability_and_save_traversals():
 
 
 @pytest.mark.slow
-def test_trial_records_controllability_and_the_traversal_picture(dsprites_root, tmp_path, monkeypatch):
-    monkeypatch.setattr(classifier_module, "DEFAULT_STEPS", 300)  # a quick classifier for the test
+def test_trial_records_controllability_and_the_traversal_picture(
+    dsprites_root, factor_classifier, tmp_path, monkeypatch
+):
+    # The trial loads the session's classifier from its data root's cache instead of training one.
+    monkeypatch.setattr(classifier_module, "DEFAULT_STEPS", factor_classifier.info["steps"])
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the trial should have loaded the cached classifier")
+
+    monkeypatch.setattr(classifier_module, "train_classifier", no_training)
     spec = parse_study(STUDY).trials()[0]
     record = run_trial(
         spec, checkpoint_dir=str(tmp_path / "ckpt"), data_root=str(dsprites_root), num_threads=1

@@ -121,12 +121,14 @@ def test_members_start_from_their_solo_weights_and_batches(method):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("method", "steps"), [("annealed_vae", 200), ("factor_vae", 60)])
+@pytest.mark.parametrize(("method", "steps"), [("annealed_vae", 200), ("factor_vae", 24)])
 def test_packed_members_train_as_their_solo_runs(method, steps):
     """K = 4, mixed strengths and seeds: each member's per-step losses are its solo run's (1e-4).
 
     Not bitwise for K > 1: the fused Adam kernel rounds a few elements of a stacked row differently
     from a standalone tensor (vector body vs scalar tail), and 200 iterations amplify last bits.
+    AnnealedVAE carries the 200-step claim (its capacity schedules end at 50–150 iterations);
+    FactorVAE adds the packed discriminators, for which 24 iterations of both updates suffice.
     """
     configs = _configs(method, steps)
     packed, results = _pack_losses(configs)
