@@ -84,7 +84,9 @@ RESUME_FIELDS = (
     "data_stream",
     "precision",
 )
-CHECKPOINT_FORMAT_VERSION = 2
+CHECKPOINT_FORMAT_VERSION = 3
+#: Format 2 held Adam moments of unpadded rows (``packed.PackedNetworks``); they are padded on load.
+UNPADDED_CHECKPOINT_FORMAT = 2
 #: Iterations between host reads of the loss values on an accelerator.
 DEVICE_SYNC_EVERY = 50
 
@@ -291,11 +293,19 @@ class _Pack:
         except ValueError as exc:
             raise DataFileError(f"{path / 'weights.safetensors'}: weights do not fit ({exc})") from None
         state = checkpoints.load_state(path / "trainer_state.pt")
-        if state.get("format_version") != CHECKPOINT_FORMAT_VERSION or state.get("pack_size") != self.size:
+        version = state.get("format_version")
+        known = (CHECKPOINT_FORMAT_VERSION, UNPADDED_CHECKPOINT_FORMAT)
+        if version not in known or state.get("pack_size") != self.size:
             raise DataFileError(f"{path / 'trainer_state.pt'}: unknown checkpoint format")
-        self.vae_optimizer.load_state_dict(state["vae_optimizer"])
+        optimizers = [(self.vae_optimizer, state["vae_optimizer"], self.nets.vae_parameters())]
         if self.disc_optimizer is not None:
-            self.disc_optimizer.load_state_dict(state["discriminator_optimizer"])
+            optimizers.append(
+                (self.disc_optimizer, state["discriminator_optimizer"], self.nets.discriminator_parameters())
+            )
+        for optimizer, saved, leaves in optimizers:
+            if version == UNPADDED_CHECKPOINT_FORMAT:
+                saved = _pad_moments(saved, leaves)
+            optimizer.load_state_dict(saved)
         if state["noise_device"] != self.device.type:
             raise UserError(
                 f"{path}: checkpoint was written on {state['noise_device']}, cannot resume on "
@@ -332,6 +342,23 @@ def pair_k(dataset: str, data: GroundTruthData, params: dict[str, float], aggreg
             f"set has {data.num_factors} factors and the code {NUM_LATENTS} dimensions"
         )
     return k
+
+
+def _pad_moments(saved: dict[str, Any], leaves: Sequence[torch.Tensor]) -> dict[str, Any]:
+    """An optimizer state of unpadded rows ``(K, numel)`` with its moments padded with zeros to the
+    leaves' ``(K, row)`` (the padding's moments are zero in a padded run too)."""
+    state = {}
+    for index, values in saved["state"].items():
+        leaf = leaves[int(index)]
+        padded = {}
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape != leaf.shape:
+                grown = torch.zeros(leaf.shape, dtype=value.dtype)
+                grown[:, : value.shape[1]] = value
+                value = grown
+            padded[key] = value
+        state[index] = padded
+    return {**saved, "state": state}
 
 
 def _random_state(state: Any) -> np.random.RandomState:

@@ -34,6 +34,15 @@ from disentbench.models.methods import MethodSpec
 from disentbench.models.networks import Decoder, Discriminator, Encoder, Networks
 
 STRATEGIES = ("auto", "loop", "vmap")
+#: Each model's row of a stacked parameter is padded to a multiple of this many elements (64
+#: float32 = 256 bytes: a whole number of vectors of every CPU vector width, also when a kernel
+#: unrolls several vectors per iteration).
+ROW_ALIGNMENT = 64
+
+
+def padded_row(numel: int) -> int:
+    """The length of a model's row for a parameter of ``numel`` elements (see :class:`PackedNetworks`)."""
+    return -(-numel // ROW_ALIGNMENT) * ROW_ALIGNMENT
 
 
 def resolve_strategy(strategy: str, device: torch.device, size: int) -> str:
@@ -68,14 +77,17 @@ class _Member:
 class PackedNetworks:
     """The networks of K models as stacked leaf tensors per parameter.
 
-    Each parameter is one leaf ``(K, numel)`` of flat rows, one row per model; :attr:`stacked`
-    presents them as ``(K, *shape)`` views. With ``channels_last`` every 4-d slice is laid out
-    channels-last (as the solo trainer lays out its convolution weights), so a pack of one holds
-    exactly the solo model's tensors and reproduces it bit for bit. For K > 1 the fused Adam
-    kernel sees rows at other offsets than a solo tensor: its vectorised body and scalar tail
-    (with and without fused multiply-add) then round a few elements differently, a last-bit
-    difference that training amplifies only slowly (per-step losses within 1e-4 of the solo run's
-    over 200 iterations, ``tests/models/test_pack_trainer.py``).
+    Each parameter is one leaf ``(K, row)`` of flat rows, one row per model, each row padded to a
+    multiple of :data:`ROW_ALIGNMENT` elements; :attr:`stacked` presents the rows' first ``numel``
+    elements as ``(K, *shape)`` views. With ``channels_last`` every 4-d slice is laid out
+    channels-last (as the solo trainer lays out its convolution weights). The padding makes every
+    model's elements sit at the same vector lanes of the element-wise kernels (the fused Adam
+    update) whatever its place in the pack and the pack's size: a kernel's vectorised body and its
+    scalar remainder round differently, and without padding a model's last elements moved between
+    the two when it was packed (measured: a packed member's weights first differed from its solo
+    run's at iteration 6, in a 10-element bias). With it, a packed member trains bit for bit as its
+    solo run on CPU (``tests/models/test_pack_trainer.py``). Padding elements get zero gradients and
+    stay zero.
     """
 
     def __init__(
@@ -98,7 +110,7 @@ class PackedNetworks:
             self.shapes[part] = {name: tuple(p.shape) for name, p in named[0].items()}
             self.flat[part] = {}
             for name, shape in self.shapes[part].items():
-                leaf = torch.zeros((self.size, math.prod(shape)), device=device)
+                leaf = torch.zeros((self.size, padded_row(math.prod(shape))), device=device)
                 self.flat[part][name] = leaf
                 with torch.no_grad():
                     view = self._view(part, name, leaf)
@@ -108,11 +120,11 @@ class PackedNetworks:
 
     def _view(self, part: str, name: str, leaf: torch.Tensor) -> torch.Tensor:
         shape = self.shapes[part][name]
-        rows = leaf
+        rows = leaf[:, : math.prod(shape)]
         if len(shape) == 4 and self.memory_format == torch.channels_last:
             o, i, h, w = shape
-            return rows.view(self.size, o, h, w, i).permute(0, 1, 4, 2, 3)
-        return rows.view(self.size, *shape)
+            return rows.unflatten(1, (o, h, w, i)).permute(0, 1, 4, 2, 3)
+        return rows.unflatten(1, shape) if shape else rows.reshape(self.size)
 
     @property
     def stacked(self) -> dict[str, dict[str, torch.Tensor]]:
