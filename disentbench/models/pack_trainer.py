@@ -304,7 +304,7 @@ class _Pack:
             )
         for optimizer, saved, leaves in optimizers:
             if version == UNPADDED_CHECKPOINT_FORMAT:
-                saved = _pad_moments(saved, leaves)
+                saved = _pack_moments_padded(saved, leaves)
             optimizer.load_state_dict(saved)
         if state["noise_device"] != self.device.type:
             raise UserError(
@@ -344,7 +344,7 @@ def pair_k(dataset: str, data: GroundTruthData, params: dict[str, float], aggreg
     return k
 
 
-def _pad_moments(saved: dict[str, Any], leaves: Sequence[torch.Tensor]) -> dict[str, Any]:
+def _pack_moments_padded(saved: dict[str, Any], leaves: Sequence[torch.Tensor]) -> dict[str, Any]:
     """An optimizer state of unpadded rows ``(K, numel)`` with its moments padded with zeros to the
     leaves' ``(K, row)`` (the padding's moments are zero in a padded run too)."""
     state = {}

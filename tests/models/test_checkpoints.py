@@ -234,3 +234,60 @@ def test_a_killed_pack_resumes_as_if_uninterrupted(tmp_path):
             assert torch.equal(resumed[k].model.encoder.state_dict()[name], value), (k, name)
     final = load_tensors(folder / "ckpt-000000040" / "weights.safetensors")
     assert torch.equal(final["encoder.fc.weight"][1], straight[1].model.encoder.fc.weight.detach())
+
+
+def test_unpadded_checkpoint_moments_are_padded_on_load():
+    """Checkpoints of format 2 held Adam moments of unpadded rows ``(K, numel)``; padding them with
+    zeros gives exactly the state of a padded run (its padding's moments stay zero)."""
+    import math
+
+    import numpy as np
+
+    from disentbench.datasets.squares import SquaresData
+    from disentbench.models import TrainConfig
+    from disentbench.models.device_data import PackBatches
+    from disentbench.models.pack_trainer import _Pack, _pack_moments_padded
+
+    configs = [
+        TrainConfig(
+            dataset="synthetic_squares",
+            method="beta_vae",
+            params={"beta": b},
+            seed=s,
+            steps=3,
+            batch_size=8,
+            device="cpu",
+            prefetch=False,
+        )
+        for b, s in ((1, 0), (4, 5))
+    ]
+    data = SquaresData()
+    pack = _Pack(configs, data, torch.device("cpu"), "loop")
+    states = [np.random.RandomState(0), np.random.RandomState(1)]
+    batches = PackBatches(data, 8, states, torch.device("cpu"), prefetch=False)
+    for _ in range(3):
+        pack.iterate(batches.next()[0])
+    saved = pack.vae_optimizer.state_dict()
+    leaves = pack.nets.vae_parameters()
+    shapes = [
+        math.prod(pack.nets.shapes[part][name])
+        for part in ("encoder", "decoder")
+        for name in pack.nets.shapes[part]
+    ]
+    unpadded = {
+        "state": {
+            index: {
+                key: value[:, : shapes[index]].clone()
+                if isinstance(value, torch.Tensor) and value.dim() == 2
+                else value
+                for key, value in values.items()
+            }
+            for index, values in saved["state"].items()
+        },
+        "param_groups": saved["param_groups"],
+    }
+    assert any(unpadded["state"][i]["exp_avg"].shape != leaves[i].shape for i in unpadded["state"])
+    restored = _pack_moments_padded(unpadded, leaves)
+    for index, values in saved["state"].items():
+        for key, value in values.items():
+            assert torch.equal(restored["state"][index][key], value), (index, key)
