@@ -195,7 +195,8 @@ def model_record(
     # A weakly-supervised model's k tells it apart as its strength does (as in study trial ids).
     spec["swept"] = ["k"] if get_method(config.method).weakly_supervised else []
     shown = "".join(f".{name}{params[name]:g}" for name in spec["swept"])
-    trial_id = f"{config.dataset}.{slug(config.method)}.{spec['strength']:g}{shown}.s{config.seed}.{_digest(identity)}"
+    strength = f"{spec['strength']:g}{shown}"
+    trial_id = f"{config.dataset}.{slug(config.method)}.{strength}.s{config.seed}.{_digest(identity)}"
     record = new_record(spec, trial_id, None, study)
     record["train_results"] = dict(model.training_stats)
     return _completed(record, scores, data_provenance, timings)
