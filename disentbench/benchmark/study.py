@@ -59,6 +59,7 @@ from typing import Any
 
 from disentbench.errors import UserError
 from disentbench.io import load_yaml_strict
+from disentbench.results.ids import param_suffix
 from disentbench.seeds import REPRESENTATIONS
 
 #: The reference study's data-set order (docs/reference/study.md §3.1); the index is the model-number block.
@@ -189,7 +190,7 @@ class TrialSpec:
         blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(blob.encode()).hexdigest()[:10]
         method = self.method.replace(":", "-")  # a plugin reference package.module:attribute
-        extra = "".join(f".{name}{self.params[name]:g}" for name in self.swept)
+        extra = param_suffix(self.params, self.swept)
         return f"{self.dataset}.{method}.{self.strength:g}{extra}.s{self.seed}.{digest}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -345,7 +346,7 @@ def method_infos() -> dict[str, MethodInfo]:
             reference_grid=tuple(float(v) for v in spec.grid),
             fixed=dict(spec.fixed),
             numbered=not spec.weakly_supervised,
-            shown_params=("k",) if spec.weakly_supervised else (),
+            shown_params=spec.shown_params,
         )
     return infos
 
@@ -603,10 +604,10 @@ def _check_pair_streams(
     §5): refused at load time, naming the field, the data set and its factor count."""
     from disentbench import datasets as dataset_registry
     from disentbench.datasets.pairs import check_k
-    from disentbench.models import get_method
+    from disentbench.models import METHODS
 
     for method, _ in methods:
-        spec = get_method(method) if method in method_infos() else None
+        spec = METHODS.get(method)  # plugins are never weakly supervised
         if spec is None or not spec.weakly_supervised:
             continue
         ks = dict(sweeps.get(method, ())).get("k", (spec.fixed["k"],))

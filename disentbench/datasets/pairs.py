@@ -97,8 +97,8 @@ def sample_pair_factors(
     """Factors of ``batch_size`` pairs with the per-pair draw order but without rendering.
 
     Only equals :func:`draw_pair_batch`'s factors for data sets whose rendering draws nothing from
-    ``rs`` (no nuisance, no per-image noise); used by tests and by :func:`draw_pair_batch`'s
-    batched mode.
+    ``rs`` (no nuisance, no per-image noise); for tests and diagnostics (it also returns how many
+    factors each pair resampled).
     """
     sizes = list(data.factors_num_values)
     first = np.zeros((batch_size, len(sizes)), dtype=np.int64)

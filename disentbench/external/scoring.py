@@ -23,6 +23,7 @@ from typing import Any
 
 from disentbench.errors import UserError
 from disentbench.external.encoders import CheckedEncoder, EncoderError
+from disentbench.results.ids import param_suffix
 from disentbench.results.records import new_record
 
 #: The method name of every external model's record.
@@ -193,9 +194,8 @@ def model_record(
     }
     identity = {k: v for k, v in spec.items() if k != "label"}
     # A weakly-supervised model's k tells it apart as its strength does (as in study trial ids).
-    spec["swept"] = ["k"] if get_method(config.method).weakly_supervised else []
-    shown = "".join(f".{name}{params[name]:g}" for name in spec["swept"])
-    strength = f"{spec['strength']:g}{shown}"
+    spec["swept"] = list(get_method(config.method).shown_params)
+    strength = f"{spec['strength']:g}{param_suffix(params, spec['swept'])}"
     trial_id = f"{config.dataset}.{slug(config.method)}.{strength}.s{config.seed}.{_digest(identity)}"
     record = new_record(spec, trial_id, None, study)
     record["train_results"] = dict(model.training_stats)

@@ -159,8 +159,8 @@ def _train(args: argparse.Namespace) -> int:
 
 def default_model_dir(config: Any) -> Path:
     """``models/<dataset>.<method>.<param><value>….s<seed>`` (parameters in name order)."""
-    from disentbench.results.ids import check_id
+    from disentbench.results.ids import check_id, param_suffix
 
-    params = "".join(f".{key}{value:g}" for key, value in sorted(config.resolved_params.items()))
+    params = param_suffix(config.resolved_params, sorted(config.resolved_params))
     method = config.method.replace(":", "-")  # a plugin reference package.module:attribute
     return Path("models") / check_id(f"{config.dataset}.{method}{params}.s{config.seed}", "--out")

@@ -54,6 +54,12 @@ class MethodSpec:
         return self.pairs is not None
 
     @property
+    def shown_params(self) -> tuple[str, ...]:
+        """Fixed parameters that tell this method's models apart even when a study does not sweep
+        them (a weakly-supervised method's ``k``): shown in trial ids and as table columns."""
+        return ("k",) if self.weakly_supervised else ()
+
+    @property
     def defaults(self) -> dict[str, float]:
         """Every parameter with its default value."""
         return {self.hyperparameter: self.grid[0], **self.fixed}

@@ -48,9 +48,9 @@ def unsupervised_scores(
     sums = np.zeros(4)
     logger.info("training-time scores over %d batches", config.eval_batches)
     block = max(1, config.eval_batches // 10)  # ten progress lines (1,000 batches: minutes on a CPU)
+    mode = pair_stream_mode(config.data_stream)
     for done in range(1, config.eval_batches + 1):
         if values is not None:  # pairs, with the model's own aggregation (docs/reference/weak.md §3.1)
-            mode = pair_stream_mode(config.data_stream)
             x1, x2, labels = draw_pair_batch(data, config.batch_size, int(params["k"]), rs, values, mode)
             pair = torch.from_numpy(np.stack([x1, x2])).to(device)
             label_tensor = torch.from_numpy(labels).to(device)

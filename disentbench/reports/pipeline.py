@@ -64,7 +64,7 @@ def run_analyses(df: pd.DataFrame, draws: int = 10_000) -> dict[str, Section]:
     # The paper's analyses describe the study's unsupervised models; external models are only
     # placed among them, and weakly-supervised ones only compared with them in their own section.
     study = placement.study_rows(df)
-    paper = weak_vs_unsupervised.without_weak(study)
+    paper = paper_rows(df)
     for module in ANALYSES:
         if module is placement and not placement.external_labels(df):
             continue
@@ -168,7 +168,7 @@ def write_report(
     say("drawing figures")
     draw_figures(sections, out, jobs=jobs)
     # The findings are the 2019 study's claims: counted over the models its analyses saw.
-    n_models = count_models(weak_vs_unsupervised.without_weak(placement.study_rows(df)))
+    n_models = count_models(paper_rows(df))
     items = findings.findings(sections, n_models, C.datasets(C.completed(df)))
     for section in sections.values():
         for name, table in section.csv_files.items():
@@ -220,6 +220,11 @@ def leaderboards(df: pd.DataFrame) -> dict[str, leaderboard.Leaderboard | str]:
         except UserError as exc:
             out[preset] = str(exc)
     return out
+
+
+def paper_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows the 2019 study's analyses describe: neither external nor weakly-supervised models."""
+    return weak_vs_unsupervised.without_weak(placement.study_rows(df))
 
 
 def count_models(df: pd.DataFrame) -> int:

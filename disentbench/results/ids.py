@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from disentbench.errors import UserError
 
@@ -34,6 +36,11 @@ def shown(value: object, limit: int = 60) -> str:
         return text
     size = f"{len(value)} characters" if isinstance(value, (str, bytes)) else f"{len(text)} characters shown"
     return f"{text[:limit]}… ({size})"
+
+
+def param_suffix(params: Mapping[str, Any], names: Iterable[str]) -> str:
+    """``.<name><value>…`` for the parameters ``names`` (``.k-1``): the readable part of an id."""
+    return "".join(f".{name}{params[name]:g}" for name in names)
 
 
 def check_id(value: object, what: str = "id") -> str:
