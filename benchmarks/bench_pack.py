@@ -96,21 +96,41 @@ def measure_pack(method, k, data, device, precision, steps, warmup) -> float | N
     return k * BATCH / seconds_per_iteration
 
 
-def k_sweep(methods, ks, precisions, data, device, steps, warmup, rounds):
-    """{(method, precision): {k: best images/s}} measured in interleaved rounds."""
+def k_sweep(methods, ks, precisions, data, device, steps, warmup, rounds, deadline=None, on_result=None):
+    """{(method, precision): {k: best images/s}} measured in interleaved rounds.
+
+    A measurement that fails is printed and kept out of the table (``errors``); measurements
+    left when ``deadline`` (``time.perf_counter()`` seconds) has passed are skipped and listed
+    as not measured, so a short accelerator lease still returns everything measured so far.
+    ``on_result(best, errors)`` is called after each measurement (e.g. to save partial results).
+    """
     best: dict[tuple[str, str], dict[int, float | None]] = {}
+    errors: dict[str, str] = {}
     for method in methods:
         for precision in precisions:
             rates: dict[int, float | None] = {}
+            best[(method, precision)] = rates
             for _ in range(rounds):
                 for k in ks:
                     if k in rates and rates[k] is None:
                         continue  # did not fit
-                    rate = measure_pack(method, k, data, device, precision, steps, warmup)
+                    if deadline is not None and time.perf_counter() > deadline:
+                        errors.setdefault(f"{method}/{precision}/{k}", "not measured: time budget spent")
+                        continue
+                    try:
+                        rate = measure_pack(method, k, data, device, precision, steps, warmup)
+                    except Exception as error:  # reported; the sweep goes on
+                        errors[f"{method}/{precision}/{k}"] = f"{type(error).__name__}: {error}"
+                        print(
+                            f"  {method} {precision} K={k}: failed: {type(error).__name__}: {error}",
+                            flush=True,
+                        )
+                        continue
                     rates[k] = None if rate is None else max(rate, rates.get(k) or 0.0)
                     print(f"  {method} {precision} K={k}: {rate and f'{rate:.0f}'} img/s", flush=True)
-            best[(method, precision)] = rates
-    return best
+                    if on_result is not None:
+                        on_result(best, errors)
+    return best, errors
 
 
 def encoder_rate(data, device, batch: int = 4096, images: int = 8192) -> float:
@@ -155,13 +175,15 @@ def project(best, enc_rate, eval_info, precision) -> dict:
         if prec != precision:
             continue
         fitted = {k: r for k, r in rates.items() if r}
+        if not fitted:
+            continue  # nothing measured for this method (failed, or the time budget ran out)
         k_best = max(fitted, key=lambda k: fitted[k])
         images = STUDY_MODELS_PER_METHOD * study_iterations(method) * BATCH
         hours = images / fitted[k_best] / 3600
         train_hours += hours
         rows.append({"method": method, "best_k": k_best, "images_per_s": fitted[k_best], "hours": hours})
     methods_measured = len(rows)
-    if methods_measured < len(METHODS):  # unmeasured methods: the mean of the measured ones
+    if 0 < methods_measured < len(METHODS):  # unmeasured methods: the mean of the measured ones
         train_hours *= len(METHODS) / methods_measured
     models = 12_600
     out = {"precision": precision, "training": rows, "training_device_hours": train_hours}
@@ -175,7 +197,11 @@ def project(best, enc_rate, eval_info, precision) -> dict:
             "encoder_device_hours": encoder_hours,
             "scoring_core_hours": models * REPRESENTATIONS * scoring * info["cores"] / 3600,
             "total_device_hours": train_hours + (encoder_hours or 0.0),
-            "cores_to_keep_up": models * REPRESENTATIONS * scoring * info["cores"] / (train_hours * 3600),
+            "cores_to_keep_up": (
+                models * REPRESENTATIONS * scoring * info["cores"] / (train_hours * 3600)
+                if train_hours
+                else None
+            ),
         }
     return out
 
@@ -195,7 +221,13 @@ def main() -> None:
     parser.add_argument("--eval-presets", default="fast", help="'paper,fast', 'fast' or 'none'")
     parser.add_argument("--eval-batch", type=int, default=4096, help="encoder batch during evaluation")
     parser.add_argument("--quick", action="store_true", help="beta_vae; K 1,2,4; 5 steps; no evaluate")
-    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="results, rewritten after each measurement")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds for the K sweep; what is left is listed as not measured",
+    )
     args = parser.parse_args()
     if args.quick:
         args.methods, args.ks, args.steps, args.warmup, args.eval_presets = "beta_vae", "1,2,4", 5, 2, "none"
@@ -209,25 +241,55 @@ def main() -> None:
     precisions = [p.strip() for p in args.precisions.split(",")]
     presets = [] if args.eval_presets == "none" else [p.strip() for p in args.eval_presets.split(",")]
     started = time.perf_counter()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    results: dict = {
+        "device": str(device),
+        "device_name": name,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "steps": args.steps,
+        "rounds": args.rounds,
+    }
+
+    def save(best=None, errors=None) -> None:
+        """Write what is measured so far (a lease may end before the run does)."""
+        if best is not None:
+            results["k_sweep"] = {f"{m}/{p}": r for (m, p), r in best.items()}
+            results["errors"] = errors
+        results["loadavg"] = os.getloadavg()
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+
     with tempfile.TemporaryDirectory() as tmp:
         from disentbench import datasets
         from disentbench.datasets.render.dsprites import render_dsprites
 
         render_dsprites(Path(tmp), reduced=True, workers=1, progress=False)
         data = datasets.get("dsprites_full", root=Path(tmp))
-        print(f"K sweep on {device}, batch {BATCH}, {args.steps} timed iterations, {args.rounds} rounds")
-        best = k_sweep(methods, ks, precisions, data, device, args.steps, args.warmup, args.rounds)
+        # Evaluation first: it is short, and the K sweep below stops at the time budget.
         enc = encoder_rate(data, device, args.eval_batch)
+        results["encoder_images_per_s"] = enc
+        print(f"encoder on {device}: {enc:.0f} images/s at batch {args.eval_batch}", flush=True)
         eval_info: dict[str, dict] = {}
-        for preset in ("paper", "fast"):
+        for preset in ("fast", "paper"):
+            measured = None
             if preset in presets:
-                measured = evaluation_seconds(data, device, preset, args.eval_batch)
+                try:
+                    measured = evaluation_seconds(data, device, preset, args.eval_batch)
+                except Exception as error:  # reported; the documented figure is used
+                    print(f"evaluate at {preset} failed: {type(error).__name__}: {error}", flush=True)
+            if measured is not None:
                 eval_info[preset] = {
                     "scoring_seconds": measured["seconds"],
                     "images": measured["images"],
                     "cores": os.cpu_count() or 1,
                     "source": "measured (includes the encoder passes)",
                 }
+                print(
+                    f"evaluate at {preset}: {measured['seconds']:.1f} s, {measured['images']} images",
+                    flush=True,
+                )
             else:
                 eval_info[preset] = {
                     "scoring_seconds": DOCUMENTED_SCORING_SECONDS[preset],
@@ -235,8 +297,17 @@ def main() -> None:
                     "cores": 2,
                     "source": "docs/metrics_performance.md",
                 }
+        results["evaluation"] = eval_info
+        save()
+        print(
+            f"K sweep on {device}, batch {BATCH}, {args.steps} timed iterations, {args.rounds} rounds",
+            flush=True,
+        )
+        deadline = time.perf_counter() + args.budget if args.budget else None
+        best, errors = k_sweep(
+            methods, ks, precisions, data, device, args.steps, args.warmup, args.rounds, deadline, save
+        )
     load = os.getloadavg()
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
     print(f"\ndevice {device} ({name}), torch {torch.__version__}, threads {torch.get_num_threads()}")
     print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"\n{'method':<14}{'precision':<10}{'K':>5}{'img/s':>10}{'vs solo':>9}")
@@ -246,9 +317,14 @@ def main() -> None:
             ratio = f"{rate / solo:.2f}" if rate and solo else "-"
             shown = f"{rate:.0f}" if rate else "OOM"
             print(f"{method:<14}{precision:<10}{k:>5}{shown:>10}{ratio:>9}")
+    for where, why in errors.items():
+        print(f"{where}: {why}")
     print(f"\nencoder on {device}: {enc:.0f} images/s at batch {args.eval_batch}")
     projections = [project(best, enc, eval_info, p) for p in precisions]
     for proj in projections:
+        if not proj["training"]:
+            print(f"\nno projection at {proj['precision']}: nothing measured")
+            continue
         print(f"\nprojected 12,600-model study at {proj['precision']} on one {device.type} device:")
         bests = ", ".join(f"{r['method']} K={r['best_k']}" for r in proj["training"])
         print(f"  training: {proj['training_device_hours']:,.0f} device-hours ({bests})")
@@ -261,24 +337,8 @@ def main() -> None:
                 f"{e['cores_to_keep_up']:.1f} cores keep pace with training"
             )
     print(f"\n(bench wall time {time.perf_counter() - started:.0f} s)")
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "device": str(device),
-                    "device_name": name,
-                    "torch": torch.__version__,
-                    "threads": torch.get_num_threads(),
-                    "loadavg": load,
-                    "steps": args.steps,
-                    "rounds": args.rounds,
-                    "k_sweep": {f"{m}/{p}": r for (m, p), r in best.items()},
-                    "encoder_images_per_s": enc,
-                    "projections": projections,
-                },
-                indent=2,
-            )
-        )
+    results["projections"] = projections
+    save(best, errors)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ from disentbench.models.devices import device_name, precision_mode, resolve_devi
 from disentbench.models.divergence import TrainingDiverged
 from disentbench.models.losses import LOSS_KEYS, named_values
 from disentbench.models.methods import get_method
-from disentbench.models.networks import NUM_LATENTS, build_networks
+from disentbench.models.networks import NUM_LATENTS, Networks, build_networks
 from disentbench.models.packed import PackedNetworks, PackForward, resolve_strategy
 from disentbench.models.statistics import IntervalMeans, training_statistics, unsupervised_scores
 from disentbench.models.trained import TrainedModel
@@ -136,16 +137,13 @@ class _Pack:
             raise UserError(f"data set {first.dataset!r}: expected observations (C, 64, 64), got {shape}")
         self.num_channels = int(shape[0])
         self.memory_format = torch.channels_last if first.channels_last else torch.contiguous_format
-        members, self.noise = [], []
-        for config in self.configs:
-            init_generator = torch.Generator().manual_seed(config.seed)
-            members.append(build_networks(self.num_channels, self.spec.uses_discriminator, init_generator))
-            # The noise stream continues the seeded init stream on CPU; on CUDA it is seeded from it.
-            if device.type == "cpu":
-                self.noise.append(init_generator)
-            else:
-                noise_seed = int(torch.randint(2**62, (1,), generator=init_generator))
-                self.noise.append(torch.Generator(device=device).manual_seed(noise_seed))
+        # Each member draws from its own generator, so building them on threads (the draws release
+        # the GIL) gives the same weights in any order: a pack of hundreds starts in seconds.
+        workers = min(self.size, os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            built = list(pool.map(self._build_member, self.configs))
+        members = [networks for networks, _ in built]
+        self.noise = [noise for _, noise in built]
         self.nets = PackedNetworks(members, device, self.memory_format)
         self.strategy = resolve_strategy(strategy, device, self.size)
         self.forward = PackForward(self.nets, self.spec, self.params, self.strategy, first.precision)
@@ -185,6 +183,18 @@ class _Pack:
         self.graphed = GraphedIteration(self._update, device, self._drop_grads) if self.use_graphs else None
 
     # --- one iteration ---------------------------------------------------------------------
+
+    def _build_member(self, config: TrainConfig) -> tuple[Networks, torch.Generator]:
+        """A member's networks initialised from its seed, and its noise generator.
+
+        The noise stream continues the seeded init stream on CPU; on CUDA it is seeded from it.
+        """
+        init_generator = torch.Generator().manual_seed(config.seed)
+        networks = build_networks(self.num_channels, self.spec.uses_discriminator, init_generator)
+        if self.device.type == "cpu":
+            return networks, init_generator
+        noise_seed = int(torch.randint(2**62, (1,), generator=init_generator))
+        return networks, torch.Generator(device=self.device).manual_seed(noise_seed)
 
     def iterate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """One iteration of every member on its batch ``x[k]``; the detached values ``(K, 5)``.
