@@ -55,7 +55,7 @@ def study_iterations(method: str) -> int:
     return math.ceil((STUDY_STEPS + 1) / 2) if method == "factor_vae" else STUDY_STEPS
 
 
-def measure_pack(method, k, data, device, precision, steps, warmup) -> float | None:
+def measure_pack(method, k, data, device, precision, steps, warmup, channels_last=True) -> float | None:
     """Aggregate images/s of a pack of ``k`` (None when it does not fit in memory)."""
     spec = METHODS[method]
     configs = [
@@ -70,6 +70,7 @@ def measure_pack(method, k, data, device, precision, steps, warmup) -> float | N
             eval_batches=0,
             device=str(device),
             precision=precision,
+            channels_last=channels_last,
             factor_vae_reference_steps=False,
         )
         for i in range(k)
@@ -96,7 +97,19 @@ def measure_pack(method, k, data, device, precision, steps, warmup) -> float | N
     return k * BATCH / seconds_per_iteration
 
 
-def k_sweep(methods, ks, precisions, data, device, steps, warmup, rounds, deadline=None, on_result=None):
+def k_sweep(
+    methods,
+    ks,
+    precisions,
+    data,
+    device,
+    steps,
+    warmup,
+    rounds,
+    deadline=None,
+    on_result=None,
+    channels_last=True,
+):
     """{(method, precision): {k: best images/s}} measured in interleaved rounds.
 
     A measurement that fails is printed and kept out of the table (``errors``); measurements
@@ -118,7 +131,7 @@ def k_sweep(methods, ks, precisions, data, device, steps, warmup, rounds, deadli
                         errors.setdefault(f"{method}/{precision}/{k}", "not measured: time budget spent")
                         continue
                     try:
-                        rate = measure_pack(method, k, data, device, precision, steps, warmup)
+                        rate = measure_pack(method, k, data, device, precision, steps, warmup, channels_last)
                     except Exception as error:  # reported; the sweep goes on
                         errors[f"{method}/{precision}/{k}"] = f"{type(error).__name__}: {error}"
                         print(
@@ -221,6 +234,7 @@ def main() -> None:
     parser.add_argument("--eval-presets", default="fast", help="'paper,fast', 'fast' or 'none'")
     parser.add_argument("--eval-batch", type=int, default=4096, help="encoder batch during evaluation")
     parser.add_argument("--quick", action="store_true", help="beta_vae; K 1,2,4; 5 steps; no evaluate")
+    parser.add_argument("--channels-last", choices=("yes", "no"), default="yes", help="convolution layout")
     parser.add_argument("--json", type=Path, default=None, help="results, rewritten after each measurement")
     parser.add_argument(
         "--budget",
@@ -250,6 +264,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "steps": args.steps,
         "rounds": args.rounds,
+        "channels_last": args.channels_last == "yes",
     }
 
     def save(best=None, errors=None) -> None:
@@ -305,7 +320,17 @@ def main() -> None:
         )
         deadline = time.perf_counter() + args.budget if args.budget else None
         best, errors = k_sweep(
-            methods, ks, precisions, data, device, args.steps, args.warmup, args.rounds, deadline, save
+            methods,
+            ks,
+            precisions,
+            data,
+            device,
+            args.steps,
+            args.warmup,
+            args.rounds,
+            deadline,
+            save,
+            channels_last=args.channels_last == "yes",
         )
     load = os.getloadavg()
     print(f"\ndevice {device} ({name}), torch {torch.__version__}, threads {torch.get_num_threads()}")

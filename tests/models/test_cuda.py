@@ -66,6 +66,6 @@ def test_cuda_graph_replay_matches_eager(method):
         train(config, SquaresData(), log=lambda step, values, seen=seen: seen.append(values))
         runs[graphs] = seen
     assert len(runs[True]) == len(runs[False]) == 20
-    for eager, replay in zip(runs[False], runs[True], strict=True):
+    for step, (eager, replay) in enumerate(zip(runs[False], runs[True], strict=True)):
         for key in eager:
-            assert replay[key] == pytest.approx(eager[key], rel=2e-3, abs=1e-3), key
+            assert replay[key] == pytest.approx(eager[key], rel=2e-3, abs=1e-3), (step, key)

@@ -1,0 +1,89 @@
+"""Where a packed training iteration spends its device time: the top kernels of a short run.
+
+Trains a pack of K models (reduced dSprites rendered into a temporary folder) for a few
+iterations under ``torch.profiler`` and prints the operators with the most device time (or CPU
+time on a CPU). CUDA graphs are off so that every kernel is listed by its operator; the kernels
+are the same as in the graphed run, only their launches differ.
+
+    python benchmarks/profile_pack.py --device cuda --k 64 --precision tf32
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import torch
+from torch.profiler import ProfilerActivity, profile, schedule
+
+from disentbench.models import METHODS, TrainConfig, train_pack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--method", default="beta_vae")
+    parser.add_argument("--k", type=int, default=4)
+    parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--channels-last", choices=("yes", "no"), default="yes")
+    parser.add_argument("--steps", type=int, default=12, help="iterations (the last 5 are recorded)")
+    parser.add_argument("--rows", type=int, default=25)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    spec = METHODS[args.method]
+    with tempfile.TemporaryDirectory() as tmp:
+        from disentbench import datasets
+        from disentbench.datasets.render.dsprites import render_dsprites
+
+        render_dsprites(Path(tmp), reduced=True, workers=1, progress=False)
+        data = datasets.get("dsprites_full", root=Path(tmp))
+        configs = [
+            TrainConfig(
+                dataset=data.name,
+                method=args.method,
+                params={spec.hyperparameter: spec.grid[i % len(spec.grid)]},
+                seed=i,
+                steps=args.steps,
+                log_every=args.steps,
+                eval_batches=0,
+                device=str(device),
+                precision=args.precision,
+                cuda_graphs=False,
+                channels_last=args.channels_last == "yes",
+                factor_vae_reference_steps=False,
+            )
+            for i in range(args.k)
+        ]
+        activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+        wait = max(0, args.steps - 7)
+        recorded = {"n": 0}
+
+        def step_log(step: int, index: int, _values: dict) -> None:  # called at the end only
+            recorded["n"] += 1
+
+        with profile(activities=activities, schedule=schedule(wait=wait, warmup=2, active=5)) as prof:
+            # Step the profiler once per iteration: PackBatches.next is called once per iteration.
+            from disentbench.models import device_data
+
+            original_next = device_data.PackBatches.next
+
+            def next_and_step(self):  # type: ignore[no-untyped-def]
+                prof.step()
+                return original_next(self)
+
+            device_data.PackBatches.next = next_and_step  # type: ignore[method-assign]
+            try:
+                train_pack(configs, data, log_fn=step_log)
+            finally:
+                device_data.PackBatches.next = original_next  # type: ignore[method-assign]
+    sort = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+    layout = f"channels_last={args.channels_last}"
+    print(f"{args.method} K={args.k} {args.precision} {layout} on {device}: 5 iterations")
+    print(prof.key_averages().table(sort_by=sort, row_limit=args.rows, max_name_column_width=60))
+
+
+if __name__ == "__main__":
+    main()
