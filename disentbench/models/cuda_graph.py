@@ -30,6 +30,7 @@ class GraphedIteration:
         self.graph: torch.cuda.CUDAGraph | None = None
         self.warmed = 0
         self.static: dict[str, torch.Tensor] = {}
+        self.warmup_stream: torch.cuda.Stream | None = None
 
     def __call__(
         self, x: torch.Tensor, eps: torch.Tensor, keys: torch.Tensor | None, step: int
@@ -37,7 +38,12 @@ class GraphedIteration:
         step_tensor = torch.tensor(float(step), device=self.device)
         if self.graph is None and self.warmed < self.WARMUP:
             self.warmed += 1
-            stream = torch.cuda.Stream(self.device)
+            # One side stream for every warm-up call: autograd keeps a leaf's gradient
+            # accumulator across iterations, and a new stream per call made it warn of (and
+            # synchronise on) a stream mismatch.
+            if self.warmup_stream is None:
+                self.warmup_stream = torch.cuda.Stream(self.device)
+            stream = self.warmup_stream
             stream.wait_stream(torch.cuda.current_stream(self.device))
             with torch.cuda.stream(stream):
                 values = self.update(x, eps, keys, step_tensor)

@@ -136,7 +136,12 @@ class _Pack:
         if len(shape) != 3 or shape[1:] != (64, 64) or shape[0] not in (1, 3):
             raise UserError(f"data set {first.dataset!r}: expected observations (C, 64, 64), got {shape}")
         self.num_channels = int(shape[0])
-        self.memory_format = torch.channels_last if first.channels_last else torch.contiguous_format
+        self.strategy = resolve_strategy(strategy, device, self.size)
+        # ``channels_last`` lays out the convolutions of the loop strategy (solo runs, CPU packs).
+        # vmap runs grouped convolutions, which cuDNN runs 2× faster channels-first (H200, TF32,
+        # K = 64: 104k against 53k images/s; docs/performance.md), so its weights stay so.
+        channels_last = first.channels_last and self.strategy == "loop"
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         # Each member draws from its own generator, so building them on threads (the draws release
         # the GIL) gives the same weights in any order: a pack of hundreds starts in seconds.
         workers = min(self.size, os.cpu_count() or 1)
@@ -145,7 +150,6 @@ class _Pack:
         members = [networks for networks, _ in built]
         self.noise = [noise for _, noise in built]
         self.nets = PackedNetworks(members, device, self.memory_format)
-        self.strategy = resolve_strategy(strategy, device, self.size)
         self.forward = PackForward(self.nets, self.spec, self.params, self.strategy, first.precision)
         self.use_graphs = device.type == "cuda" and first.cuda_graphs
         self.vae_optimizer = make_adam(
@@ -270,6 +274,7 @@ class _Pack:
             "last_finite": self.last_finite,
             "failures": [f.to_dict() if f is not None else None for f in self.failures],
             "active": self.active.detach().cpu(),
+            "channels_last": self.memory_format == torch.channels_last,
         }
         checkpoints.save_state(work / "trainer_state.pt", state)
         write_json_atomic(work / "config.json", {"members": [c.to_dict() for c in self.configs]})
@@ -312,9 +317,14 @@ class _Pack:
             optimizers.append(
                 (self.disc_optimizer, state["discriminator_optimizer"], self.nets.discriminator_parameters())
             )
+        # Moments are rows in the writer's layout; checkpoints before it was recorded used the
+        # config's (the vmap strategy has since run channels-first).
+        written_channels_last = bool(state.get("channels_last", self.configs[0].channels_last))
         for optimizer, saved, leaves in optimizers:
             if version == UNPADDED_CHECKPOINT_FORMAT:
                 saved = _pack_moments_padded(saved, leaves)
+            if optimizer is self.vae_optimizer:
+                saved = self._moments_in_layout(saved, written_channels_last)
             optimizer.load_state_dict(saved)
         if state["noise_device"] != self.device.type:
             raise UserError(
@@ -336,6 +346,20 @@ class _Pack:
         self.active.copy_(state["active"].to(self.device))
         logger.info("resuming a pack of %d from iteration %d (%s)", self.size, self.step, path)
         return True
+
+    def _moments_in_layout(self, saved: dict[str, Any], channels_last: bool) -> dict[str, Any]:
+        """The VAE optimiser's state with its moment rows rearranged into this pack's layout."""
+        names = self.nets.vae_parameter_names()
+        state = {}
+        for index, moments in saved["state"].items():
+            part, name = names[int(index)]
+            state[index] = {
+                key: self.nets.rows_from_layout(part, name, value, channels_last)
+                if key in ("exp_avg", "exp_avg_sq")
+                else value
+                for key, value in moments.items()
+            }
+        return {**saved, "state": state}
 
 
 def pair_k(dataset: str, data: GroundTruthData, params: dict[str, float], aggregation: str) -> int:

@@ -145,6 +145,26 @@ class PackedNetworks:
     def discriminator_parameters(self) -> list[torch.Tensor]:
         return list(self.flat.get("discriminator", {}).values())
 
+    def vae_parameter_names(self) -> list[tuple[str, str]]:
+        """``(part, name)`` of each leaf of :meth:`vae_parameters`, in the same order."""
+        return [(part, name) for part in ("encoder", "decoder") for name in self.flat[part]]
+
+    def rows_from_layout(self, part: str, name: str, rows: torch.Tensor, channels_last: bool) -> torch.Tensor:
+        """Rows ``(K, row)`` of parameter ``part.name`` (e.g. Adam moments) written in the layout
+        ``channels_last``, rearranged into this pack's layout (the same tensor when they agree)."""
+        shape = self.shapes[part][name]
+        if len(shape) != 4 or channels_last == (self.memory_format == torch.channels_last):
+            return rows
+        o, i, h, w = shape
+        n = math.prod(shape)
+        if channels_last:  # (o, h, w, i) rows -> (o, i, h, w) rows
+            body = rows[:, :n].unflatten(1, (o, h, w, i)).permute(0, 1, 4, 2, 3)
+        else:  # (o, i, h, w) rows -> (o, h, w, i) rows
+            body = rows[:, :n].unflatten(1, (o, i, h, w)).permute(0, 1, 3, 4, 2)
+        out = rows.clone()
+        out[:, :n] = body.reshape(rows.shape[0], n)
+        return out
+
     def members(self) -> list[_Member]:
         """Every model bound to its slices (views: gradients flow into the stacked leaves)."""
         stacked = self.stacked

@@ -291,3 +291,37 @@ def test_unpadded_checkpoint_moments_are_padded_on_load():
     for index, values in saved["state"].items():
         for key, value in values.items():
             assert torch.equal(restored["state"][index][key], value), (index, key)
+
+
+def test_a_checkpoint_resumes_across_layouts(tmp_path):
+    """The vmap strategy keeps its convolution weights channels-first, the loop strategy
+    channels-last: the Adam moments of a checkpoint (rows in the writer's layout) are rearranged on
+    load, so a loop pack's checkpoint resumed by a vmap pack trains on as the loop pack does (vmap
+    equals the loop up to float rounding). Without the rearrangement the moments of every
+    convolution land on the wrong elements and the weights drift by far more."""
+    from disentbench.models.pack_trainer import _Pack
+
+    configs = [_config(steps=12, params={"beta": b}, seed=s) for b, s in ((1, 1), (4, 2))]
+    data = SquaresData()
+    assert _Pack(configs, data, torch.device("cpu"), "loop").memory_format == torch.channels_last
+    assert _Pack(configs, data, torch.device("cpu"), "vmap").memory_format == torch.contiguous_format
+    straight = train_pack(configs, data, strategy="loop")
+
+    class Stop(Exception):
+        pass
+
+    def stop(step, _directory):
+        if step == 6:
+            raise Stop
+
+    folder = tmp_path / "run"
+    with pytest.raises(Stop):
+        train_pack(
+            configs, data, checkpoint_dir=folder, checkpoint_every=6, on_checkpoint=stop, strategy="loop"
+        )
+    resumed = train_pack(configs, data, checkpoint_dir=folder, checkpoint_every=6, strategy="vmap")
+    assert resumed[0].resumed_from_step == 6
+    for k in range(2):
+        for name, value in _weights(straight[k].model).items():
+            got = resumed[k].model.encoder.state_dict()[name]
+            torch.testing.assert_close(got, value, rtol=1e-4, atol=1e-6, msg=f"{k} {name}")
