@@ -41,8 +41,9 @@ import numpy as np
 import torch
 
 from disentbench.models import METHODS, TrainConfig, train_pack
+from disentbench.models.methods import UNSUPERVISED_METHODS
 
-STUDY_MODELS_PER_METHOD = 12_600 // 6
+STUDY_MODELS_PER_METHOD = 12_600 // len(UNSUPERVISED_METHODS)
 STUDY_STEPS = 300_000
 BATCH = 64
 REPRESENTATIONS = 2
@@ -185,8 +186,8 @@ def project(best, enc_rate, eval_info, precision) -> dict:
     """Device-hours of the study: training at each method's best K, plus encoder passes."""
     rows, train_hours = [], 0.0
     for (method, prec), rates in best.items():
-        if prec != precision:
-            continue
+        if prec != precision or method not in UNSUPERVISED_METHODS:
+            continue  # the study is the six unsupervised methods
         fitted = {k: r for k, r in rates.items() if r}
         if not fitted:
             continue  # nothing measured for this method (failed, or the time budget ran out)
@@ -196,8 +197,8 @@ def project(best, enc_rate, eval_info, precision) -> dict:
         train_hours += hours
         rows.append({"method": method, "best_k": k_best, "images_per_s": fitted[k_best], "hours": hours})
     methods_measured = len(rows)
-    if 0 < methods_measured < len(METHODS):  # unmeasured methods: the mean of the measured ones
-        train_hours *= len(METHODS) / methods_measured
+    if 0 < methods_measured < len(UNSUPERVISED_METHODS):  # unmeasured: the mean of the measured ones
+        train_hours *= len(UNSUPERVISED_METHODS) / methods_measured
     models = 12_600
     out = {"precision": precision, "training": rows, "training_device_hours": train_hours}
     for preset, info in eval_info.items():
@@ -224,7 +225,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--methods", default="beta_vae,factor_vae", help="comma-separated, or 'all'")
+    parser.add_argument(
+        "--methods", default="beta_vae,factor_vae", help="comma-separated, or 'all' (the study's six methods)"
+    )
     parser.add_argument("--ks", default="1,2,4", help="pack sizes, comma-separated")
     parser.add_argument("--precisions", default="fp32", help="comma-separated: fp32,tf32,bf16")
     parser.add_argument("--steps", type=int, default=8, help="timed iterations per measurement")
@@ -250,7 +253,9 @@ def main() -> None:
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else args.device)
     if args.device == "auto" and device.type != "cuda":
         device = torch.device("cpu")
-    methods = list(METHODS) if args.methods == "all" else [m.strip() for m in args.methods.split(",")]
+    methods = (
+        list(UNSUPERVISED_METHODS) if args.methods == "all" else [m.strip() for m in args.methods.split(",")]
+    )
     ks = [int(k) for k in args.ks.split(",")]
     precisions = [p.strip() for p in args.precisions.split(",")]
     presets = [] if args.eval_presets == "none" else [p.strip() for p in args.eval_presets.split(",")]
@@ -265,6 +270,12 @@ def main() -> None:
         "steps": args.steps,
         "rounds": args.rounds,
         "channels_last": args.channels_last == "yes",
+        # The trainer's layouts: the loop strategy (K = 1, CPU packs) follows channels_last; the
+        # vmap strategy (K > 1 on an accelerator) runs channels-first.
+        "layout": {
+            "loop": "channels-last" if args.channels_last == "yes" else "channels-first",
+            "vmap": "channels-first",
+        },
     }
 
     def save(best=None, errors=None) -> None:
