@@ -26,21 +26,27 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from disentbench.models.devices import autocast, precision_mode
+from disentbench.models.networks import IMAGE_SIZE, Decoder, Encoder
 
-#: (name, transposed, in channels, out channels, kernel, stride, padding, input side): the study's
-#: encoder convolutions and decoder transposed convolutions (disentbench/models/networks.py).
-LAYERS = [
-    ("conv1", False, 1, 32, 4, 2, 1, 64),
-    ("conv2", False, 32, 32, 4, 2, 1, 32),
-    ("conv3", False, 32, 64, 2, 2, 0, 16),
-    ("conv4", False, 64, 64, 2, 2, 0, 8),
-    ("deconv1", True, 64, 64, 4, 2, 1, 4),
-    ("deconv2", True, 64, 32, 4, 2, 1, 8),
-    ("deconv3", True, 32, 32, 4, 2, 1, 16),
-    ("deconv4", True, 32, 1, 4, 2, 1, 32),
-]
+
+def network_layers(num_channels: int = 1) -> list[tuple]:
+    """(name, transposed, in channels, out channels, kernel, stride, padding, input side) of the
+    study's encoder convolutions and decoder transposed convolutions (``networks.py``)."""
+    layers, side = [], IMAGE_SIZE
+    for name, layer in Encoder(num_channels).named_children():
+        if isinstance(layer, nn.Conv2d):
+            k, stride, pad = layer.kernel_size[0], layer.stride[0], layer.padding[0]  # type: ignore[index]
+            layers.append((name, False, layer.in_channels, layer.out_channels, k, stride, pad, side))
+            side = (side + 2 * pad - k) // stride + 1
+    for name, layer in Decoder(num_channels).named_children():  # starts from the encoder's last side
+        if isinstance(layer, nn.ConvTranspose2d):
+            k, stride, pad = layer.kernel_size[0], layer.stride[0], layer.padding[0]  # type: ignore[index]
+            layers.append((name, True, layer.in_channels, layer.out_channels, k, stride, pad, side))
+            side = (side - 1) * stride - 2 * pad + k
+    return layers
 
 
 def grouped(transposed, x, w, b, stride, padding, k):  # type: ignore[no-untyped-def]
@@ -132,13 +138,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--precisions", default="fp32")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument(
+        "--cudnn-benchmark",
+        choices=("yes", "no"),
+        default="no",
+        help="let cuDNN time its algorithms (the trainer does not)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     device = torch.device(args.device)
-    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark == "yes"
     table = {}
     for precision in args.precisions.split(","):
-        for layer in LAYERS:
+        for layer in network_layers():
             rates = bench_layer(layer, args.k, args.batch, device, precision, args.repeats)
             table[f"{layer[0]}/{precision}"] = rates
             shown = "  ".join(f"{form} {rate:,.0f}" for form, rate in rates.items())

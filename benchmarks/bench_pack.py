@@ -43,7 +43,8 @@ import torch
 from disentbench.models import METHODS, TrainConfig, train_pack
 from disentbench.models.methods import UNSUPERVISED_METHODS
 
-STUDY_MODELS_PER_METHOD = 12_600 // len(UNSUPERVISED_METHODS)
+STUDY_MODELS = 12_600
+STUDY_MODELS_PER_METHOD = STUDY_MODELS // len(UNSUPERVISED_METHODS)
 STUDY_STEPS = 300_000
 BATCH = 64
 REPRESENTATIONS = 2
@@ -141,6 +142,7 @@ def k_sweep(
                         )
                         continue
                     rates[k] = None if rate is None else max(rate, rates.get(k) or 0.0)
+                    errors.pop(f"{method}/{precision}/{k}", None)  # measured in a later round
                     print(f"  {method} {precision} K={k}: {rate and f'{rate:.0f}'} img/s", flush=True)
                     if on_result is not None:
                         on_result(best, errors)
@@ -199,7 +201,7 @@ def project(best, enc_rate, eval_info, precision) -> dict:
     methods_measured = len(rows)
     if 0 < methods_measured < len(UNSUPERVISED_METHODS):  # unmeasured: the mean of the measured ones
         train_hours *= len(UNSUPERVISED_METHODS) / methods_measured
-    models = 12_600
+    models = STUDY_MODELS
     out = {"precision": precision, "training": rows, "training_device_hours": train_hours}
     for preset, info in eval_info.items():
         encoder_hours = (
@@ -268,6 +270,7 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "cpus": os.cpu_count(),
         "steps": args.steps,
+        "warmup": args.warmup,
         "rounds": args.rounds,
         "channels_last": args.channels_last == "yes",
         # The trainer's layouts: the loop strategy (K = 1, CPU packs) follows channels_last; the

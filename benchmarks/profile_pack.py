@@ -28,7 +28,12 @@ def main() -> None:
     parser.add_argument("--method", default="beta_vae")
     parser.add_argument("--k", type=int, default=4)
     parser.add_argument("--precision", default="fp32")
-    parser.add_argument("--channels-last", choices=("yes", "no"), default="yes")
+    parser.add_argument(
+        "--channels-last",
+        choices=("yes", "no"),
+        default="yes",
+        help="the loop strategy's layout (vmap: channels-first)",
+    )
     parser.add_argument("--steps", type=int, default=12, help="iterations (the last 5 are recorded)")
     parser.add_argument("--rows", type=int, default=25)
     args = parser.parse_args()
@@ -59,11 +64,6 @@ def main() -> None:
         ]
         activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
         wait = max(0, args.steps - 7)
-        recorded = {"n": 0}
-
-        def step_log(step: int, index: int, _values: dict) -> None:  # called at the end only
-            recorded["n"] += 1
-
         with profile(activities=activities, schedule=schedule(wait=wait, warmup=2, active=5)) as prof:
             # Step the profiler once per iteration: PackBatches.next is called once per iteration.
             from disentbench.models import device_data
@@ -76,11 +76,12 @@ def main() -> None:
 
             device_data.PackBatches.next = next_and_step  # type: ignore[method-assign]
             try:
-                train_pack(configs, data, log_fn=step_log)
+                results = train_pack(configs, data, log_fn=lambda *_: None)
             finally:
                 device_data.PackBatches.next = original_next  # type: ignore[method-assign]
     sort = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
-    layout = f"channels_last={args.channels_last}"
+    stats = results[0].model.training_stats
+    layout = f"{stats['pack_strategy']}, {stats['conv_layout']}"
     print(f"{args.method} K={args.k} {args.precision} {layout} on {device}: 5 iterations")
     print(prof.key_averages().table(sort_by=sort, row_limit=args.rows, max_name_column_width=60))
 

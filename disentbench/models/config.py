@@ -6,7 +6,9 @@ the training-time unsupervised scores (§2.11). ``factor_vae_reference_steps`` r
 reference's halved FactorVAE iteration count (§2.9); it is on by default and recorded.
 ``data_stream``, ``prefetch``, ``channels_last`` and ``cuda_graphs`` (CUDA only: capture one
 iteration as a CUDA graph and replay it) only change speed, float rounding and the order of random
-draws (docs/deviations.md, "Models"), never the model or the objective. ``precision`` (``fp32``,
+draws (docs/deviations.md, "Models"), never the model or the objective; ``channels_last`` lays out
+the convolutions of one model at a time (solo runs, CPU packs), while a pack vmapped on an
+accelerator runs channels-first (recorded as ``training_stats["conv_layout"]``). ``precision`` (``fp32``,
 the reference's, by default; ``tf32``; ``bf16``) says how the arithmetic is done
 (``disentbench.models.devices``) and is recorded with the model.
 

@@ -38,9 +38,8 @@ class GraphedIteration:
         step_tensor = torch.tensor(float(step), device=self.device)
         if self.graph is None and self.warmed < self.WARMUP:
             self.warmed += 1
-            # One side stream for every warm-up call: autograd keeps a leaf's gradient
-            # accumulator across iterations, and a new stream per call made it warn of (and
-            # synchronise on) a stream mismatch.
+            # One side stream for every warm-up call (as PyTorch's CUDA-graph recipe does), not a
+            # new one per call.
             if self.warmup_stream is None:
                 self.warmup_stream = torch.cuda.Stream(self.device)
             stream = self.warmup_stream

@@ -85,7 +85,10 @@ RESUME_FIELDS = (
     "data_stream",
     "precision",
 )
-CHECKPOINT_FORMAT_VERSION = 3
+#: Format 4 records the layout of its Adam moment rows (``channels_last``).
+CHECKPOINT_FORMAT_VERSION = 4
+#: Format 3: padded rows in the layout of the writer's ``channels_last`` (its config).
+UNRECORDED_LAYOUT_CHECKPOINT_FORMAT = 3
 #: Format 2 held Adam moments of unpadded rows (``packed.PackedNetworks``); they are padded on load.
 UNPADDED_CHECKPOINT_FORMAT = 2
 #: Iterations between host reads of the loss values on an accelerator.
@@ -137,9 +140,8 @@ class _Pack:
             raise UserError(f"data set {first.dataset!r}: expected observations (C, 64, 64), got {shape}")
         self.num_channels = int(shape[0])
         self.strategy = resolve_strategy(strategy, device, self.size)
-        # ``channels_last`` lays out the convolutions of the loop strategy (solo runs, CPU packs).
-        # vmap runs grouped convolutions, which cuDNN runs 2× faster channels-first (H200, TF32,
-        # K = 64: 104k against 53k images/s; docs/performance.md), so its weights stay so.
+        # ``channels_last`` lays out the convolutions of the loop strategy (solo runs, CPU packs);
+        # vmap's grouped convolutions run faster channels-first on CUDA (docs/performance.md).
         channels_last = first.channels_last and self.strategy == "loop"
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         # Each member draws from its own generator, so building them on threads (the draws release
@@ -309,7 +311,7 @@ class _Pack:
             raise DataFileError(f"{path / 'weights.safetensors'}: weights do not fit ({exc})") from None
         state = checkpoints.load_state(path / "trainer_state.pt")
         version = state.get("format_version")
-        known = (CHECKPOINT_FORMAT_VERSION, UNPADDED_CHECKPOINT_FORMAT)
+        known = (CHECKPOINT_FORMAT_VERSION, UNRECORDED_LAYOUT_CHECKPOINT_FORMAT, UNPADDED_CHECKPOINT_FORMAT)
         if version not in known or state.get("pack_size") != self.size:
             raise DataFileError(f"{path / 'trainer_state.pt'}: unknown checkpoint format")
         optimizers = [(self.vae_optimizer, state["vae_optimizer"], self.nets.vae_parameters())]
@@ -317,9 +319,9 @@ class _Pack:
             optimizers.append(
                 (self.disc_optimizer, state["discriminator_optimizer"], self.nets.discriminator_parameters())
             )
-        # Moments are rows in the writer's layout; checkpoints before it was recorded used the
-        # config's (the vmap strategy has since run channels-first).
-        written_channels_last = bool(state.get("channels_last", self.configs[0].channels_last))
+        # Moments are rows in the writer's layout: recorded since format 4, before that the
+        # writer's config's (every strategy followed it then).
+        written_channels_last = bool(state.get("channels_last", saved[0].get("channels_last", True)))
         for optimizer, saved, leaves in optimizers:
             if version == UNPADDED_CHECKPOINT_FORMAT:
                 saved = _pack_moments_padded(saved, leaves)
@@ -604,6 +606,7 @@ def _member_result(
         eval_seconds=time.perf_counter() - eval_started,
     )
     stats["pack_strategy"] = pack.strategy
+    stats["conv_layout"] = "channels-last" if pack.memory_format == torch.channels_last else "channels-first"
     for module in nets.modules().values():
         module.eval()
     model = TrainedModel(config, nets.encoder, nets.decoder, stats)

@@ -177,7 +177,7 @@ class PackedNetworks:
         ]
 
     def unstack(self, k: int, device: torch.device | None = None) -> Networks:
-        """A standalone copy of model ``k`` as ordinary modules (same layout as the solo trainer's)."""
+        """A standalone copy of model ``k`` as ordinary modules, in this pack's layout."""
         target = device or self.device
         modules: dict[str, torch.nn.Module] = {}
         for part, template in self.templates.items():

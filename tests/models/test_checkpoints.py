@@ -293,12 +293,19 @@ def test_unpadded_checkpoint_moments_are_padded_on_load():
             assert torch.equal(restored["state"][index][key], value), (index, key)
 
 
-def test_a_checkpoint_resumes_across_layouts(tmp_path):
+@pytest.mark.parametrize(
+    ("writer", "reader", "recorded"),
+    [("loop", "vmap", True), ("vmap", "loop", True), ("loop", "vmap", False)],
+    ids=["loop-to-vmap", "vmap-to-loop", "format-3-loop-to-vmap"],
+)
+def test_a_checkpoint_resumes_across_layouts(tmp_path, monkeypatch, writer, reader, recorded):
     """The vmap strategy keeps its convolution weights channels-first, the loop strategy
-    channels-last: the Adam moments of a checkpoint (rows in the writer's layout) are rearranged on
-    load, so a loop pack's checkpoint resumed by a vmap pack trains on as the loop pack does (vmap
-    equals the loop up to float rounding). Without the rearrangement the moments of every
-    convolution land on the wrong elements and the weights drift by far more."""
+    channels-last: the Adam moments of a checkpoint (rows in the writer's layout, recorded since
+    format 4; before, the writer's config's) are rearranged on load, so a pack resumed with the
+    other strategy trains on as a straight run does (vmap equals the loop up to float rounding).
+    Without the rearrangement the moments of every convolution land on the wrong elements and the
+    weights drift by far more."""
+    from disentbench.models import pack_trainer
     from disentbench.models.pack_trainer import _Pack
 
     configs = [_config(steps=12, params={"beta": b}, seed=s) for b, s in ((1, 1), (4, 2))]
@@ -314,14 +321,28 @@ def test_a_checkpoint_resumes_across_layouts(tmp_path):
         if step == 6:
             raise Stop
 
+    if not recorded:  # write as format 3 did: no layout in the trainer state
+        save_state = pack_trainer.checkpoints.save_state
+
+        def save_without_layout(path, state):
+            save_state(
+                path, {**{k: v for k, v in state.items() if k != "channels_last"}, "format_version": 3}
+            )
+
+        monkeypatch.setattr(pack_trainer.checkpoints, "save_state", save_without_layout)
     folder = tmp_path / "run"
     with pytest.raises(Stop):
         train_pack(
-            configs, data, checkpoint_dir=folder, checkpoint_every=6, on_checkpoint=stop, strategy="loop"
+            configs, data, checkpoint_dir=folder, checkpoint_every=6, on_checkpoint=stop, strategy=writer
         )
-    resumed = train_pack(configs, data, checkpoint_dir=folder, checkpoint_every=6, strategy="vmap")
+    monkeypatch.undo()
+    resumed = train_pack(configs, data, checkpoint_dir=folder, checkpoint_every=6, strategy=reader)
     assert resumed[0].resumed_from_step == 6
+    assert resumed[0].model.training_stats["conv_layout"] == (
+        "channels-first" if reader == "vmap" else "channels-last"
+    )
     for k in range(2):
-        for name, value in _weights(straight[k].model).items():
-            got = resumed[k].model.encoder.state_dict()[name]
-            torch.testing.assert_close(got, value, rtol=1e-4, atol=1e-6, msg=f"{k} {name}")
+        for part in ("encoder", "decoder"):
+            want = getattr(straight[k].model, part).state_dict()
+            for name, got in getattr(resumed[k].model, part).state_dict().items():
+                torch.testing.assert_close(got, want[name], rtol=1e-4, atol=1e-6, msg=f"{k} {part}.{name}")

@@ -1,15 +1,13 @@
 """The trainer on a CUDA device (skipped where none is available).
 
 Comparisons of two runs (eager against graph replay, straight against resumed) run with
-deterministic algorithms: cuDNN's default convolution kernels add in varying order, and Adam turns
-those last-bit differences of near-zero gradients into step-sized ones within a few iterations
-(FactorVAE's discriminator, H200: regularizer 0.0446 against 0.0413 at iteration 20 without, equal
-with deterministic algorithms).
+deterministic algorithms (the ``deterministic`` fixture, ``conftest.py``): cuDNN's default
+convolution kernels add in varying order, and Adam turns those last-bit differences of near-zero
+gradients into step-sized ones within a few iterations (FactorVAE's discriminator, H200:
+regularizer 0.0446 against 0.0413 at iteration 20 without, equal with deterministic algorithms).
 """
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 import pytest
@@ -19,19 +17,6 @@ from disentbench.datasets.squares import SquaresData
 from disentbench.models import METHODS, TrainConfig, train
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-# cuBLAS reads this when it starts (before any test here runs); deterministic mode requires it.
-os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-
-
-@pytest.fixture
-def deterministic():
-    """Deterministic CUDA kernels for the duration of a test."""
-    previous = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(previous)
 
 
 def _config(method, **overrides):

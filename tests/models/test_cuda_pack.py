@@ -4,7 +4,8 @@ On a CPU the pack's accelerator path (``vmap`` over stacked parameters, device-r
 is tested through its CPU equivalent (``test_pack_trainer.py``, ``test_device_data.py``); these
 tests run the real thing — vmapped grouped convolutions, CUDA graph replay, batches gathered on
 the GPU — and compare each member with its solo run on the same device. cuDNN picks different
-kernels for a grouped and a plain convolution, so the comparison has a tolerance here.
+kernels for a grouped and a plain convolution, so the comparison has a tolerance here; both runs use
+deterministic kernels (``conftest.py``), so that Adam does not magnify run-to-run rounding.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _configs(method: str, steps: int) -> list[TrainConfig]:
 
 
 @pytest.mark.parametrize("method", list(MEMBERS))
-def test_vmapped_pack_on_cuda_matches_solo_runs(dsprites_root, method):
+def test_vmapped_pack_on_cuda_matches_solo_runs(dsprites_root, method, deterministic):
     data = datasets.get("dsprites_full", root=dsprites_root)
     configs = _configs(method, steps=20)
     packed: list[list[dict[str, float]]] = [[] for _ in configs]
@@ -61,7 +62,7 @@ def test_vmapped_pack_on_cuda_matches_solo_runs(dsprites_root, method):
                 assert got[key] == pytest.approx(want[key], rel=2e-3), (k, step, key)
 
 
-def test_device_resident_pixels_give_the_host_batches_on_cuda(dsprites_root):
+def test_device_resident_pixels_give_the_host_batches_on_cuda(dsprites_root, deterministic):
     data = datasets.get("dsprites_full", root=dsprites_root)
     configs = _configs("beta_vae", steps=6)
     runs = []
