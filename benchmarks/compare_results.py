@@ -2,9 +2,9 @@
 
     python benchmarks/compare_results.py results/mini_unpacked results/mini_packed
 
-Prints the record counts and statuses, and for the trials in both: the largest relative
-difference of the training losses (last interval's means and the training-time scores) and of
-every score, with the trial and key where it occurs. Exit status 1 when the sets of completed
+Prints the record counts and statuses, and for the trials in both: how many values differ and the
+largest relative difference of the training losses (last interval's means and the training-time
+scores) and of every score, with the trial and key where it occurs. Exit status 1 when the sets of completed
 trials differ.
 """
 
@@ -38,10 +38,13 @@ def losses_of(record: dict[str, Any]) -> dict[str, float]:
 
 
 def scores_of(record: dict[str, Any]) -> dict[str, float]:
-    """``{representation.score: value}`` of a record's numeric scores."""
+    """``{representation.score: value}`` of a record's numeric scores (not the ``time.*`` wall
+    seconds kept beside them)."""
     out = {}
     for representation, scores in (record.get("scores") or {}).items():
         for key, value in scores.items():
+            if key.startswith("time."):
+                continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 out[f"{representation}.{key}"] = float(value)
     return out
@@ -57,16 +60,17 @@ def relative(a: float, b: float) -> float:
 def largest_difference(
     first: dict[str, dict[str, Any]], second: dict[str, dict[str, Any]], values
 ) -> tuple[float, str, str, int]:
-    """``(max relative difference, trial, key, number of values compared)``."""
-    worst, where, key_of, count = 0.0, "", "", 0
+    """``(max relative difference, trial, key, values compared, values that differ)``."""
+    worst, where, key_of, count, differing = 0.0, "", "", 0, 0
     for trial in sorted(set(first) & set(second)):
         a, b = values(first[trial]), values(second[trial])
         for key in sorted(set(a) & set(b)):
             count += 1
             diff = relative(float(a[key]), float(b[key]))
+            differing += diff > 0
             if diff > worst:
                 worst, where, key_of = diff, trial, key
-    return worst, where, key_of, count
+    return worst, where, key_of, count, differing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     only = done["a"] ^ done["b"]
     print(f"completed in both: {len(done['a'] & done['b'])}; completed in only one: {len(only)}")
     for label, values in (("losses", losses_of), ("scores", scores_of)):
-        worst, trial, key, count = largest_difference(first, second, values)
-        print(f"{label}: {count} values compared, largest relative difference {worst:.3g} ({trial} {key})")
+        worst, trial, key, count, differing = largest_difference(first, second, values)
+        print(
+            f"{label}: {count} values compared, {differing} differ; "
+            f"largest relative difference {worst:.3g} ({trial} {key})"
+        )
     return 1 if only else 0
 
 
