@@ -215,12 +215,15 @@ def test_a_killed_pack_resumes_as_if_uninterrupted(tmp_path):
     child = subprocess.Popen([sys.executable, "-c", _CHILD, str(folder)], env=env)
     try:
         deadline = time.monotonic() + 300
+        reached = False
         while time.monotonic() < deadline and child.poll() is None:
             latest = folder / "latest.json"
             if latest.is_file() and json.loads(latest.read_text())["step"] >= 10:
+                reached = True
                 break
             time.sleep(0.05)
         assert child.poll() is None, "the child finished before it could be killed"
+        assert reached, "the child wrote no checkpoint at iteration 10 or later within 300 s"
         child.send_signal(signal.SIGKILL)
     finally:
         child.wait()
