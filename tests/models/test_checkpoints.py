@@ -305,9 +305,10 @@ def test_a_checkpoint_resumes_across_layouts(tmp_path, monkeypatch, writer, read
     """The vmap strategy keeps its convolution weights channels-first, the loop strategy
     channels-last: the Adam moments of a checkpoint (rows in the writer's layout, recorded since
     format 4; before, the writer's config's) are rearranged on load, so a pack resumed with the
-    other strategy trains on as a straight run does (vmap equals the loop up to float rounding).
-    Without the rearrangement the moments of every convolution land on the wrong elements and the
-    weights drift by far more."""
+    other strategy ends where a straight run of the writer's strategy does. Measured on 2 × 12
+    iterations: within 7e-8 of it (the two strategies' straight runs differ by 4.5e-4 in the
+    first layers, Adam's first steps being sign-like on near-zero gradients); without the
+    rearrangement 1e-3, in the transposed convolutions."""
     from disentbench.models import pack_trainer
     from disentbench.models.pack_trainer import _Pack
 
@@ -315,7 +316,7 @@ def test_a_checkpoint_resumes_across_layouts(tmp_path, monkeypatch, writer, read
     data = SquaresData()
     assert _Pack(configs, data, torch.device("cpu"), "loop").memory_format == torch.channels_last
     assert _Pack(configs, data, torch.device("cpu"), "vmap").memory_format == torch.contiguous_format
-    straight = train_pack(configs, data, strategy="loop")
+    straight = train_pack(configs, data, strategy=writer)
 
     class Stop(Exception):
         pass
@@ -348,4 +349,4 @@ def test_a_checkpoint_resumes_across_layouts(tmp_path, monkeypatch, writer, read
         for part in ("encoder", "decoder"):
             want = getattr(straight[k].model, part).state_dict()
             for name, got in getattr(resumed[k].model, part).state_dict().items():
-                torch.testing.assert_close(got, want[name], rtol=1e-4, atol=1e-6, msg=f"{k} {part}.{name}")
+                torch.testing.assert_close(got, want[name], rtol=0, atol=1e-6, msg=f"{k} {part}.{name}")
