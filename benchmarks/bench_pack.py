@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from disentbench.datasets.base import GroundTruthData
 from disentbench.models import METHODS, TrainConfig, train_pack
 from disentbench.models.methods import UNSUPERVISED_METHODS
 
@@ -57,26 +58,44 @@ def study_iterations(method: str) -> int:
     return math.ceil((STUDY_STEPS + 1) / 2) if method == "factor_vae" else STUDY_STEPS
 
 
-def measure_pack(method, k, data, device, precision, steps, warmup, channels_last=True) -> float | None:
-    """Aggregate images/s of a pack of ``k`` (None when it does not fit in memory)."""
+def reduced_dsprites(root: Path) -> GroundTruthData:
+    """The reduced dSprites grid rendered into ``root`` (each image the full set's at its factors)."""
+    from disentbench import datasets
+    from disentbench.datasets.render.dsprites import render_dsprites
+
+    render_dsprites(root, reduced=True, workers=1, progress=False)
+    return datasets.get("dsprites_full", root=root)
+
+
+def pack_configs(data, method: str, k: int, device, precision: str, steps: int, log_every: int, **settings):
+    """The ``k`` configs of one measured pack: the method's grid values in turn, seeds 0 … k − 1,
+    batch 64, no training-time scores; ``settings`` are further ``TrainConfig`` fields."""
     spec = METHODS[method]
-    configs = [
+    return [
         TrainConfig(
             dataset=data.name,
             method=method,
             params={spec.hyperparameter: spec.grid[i % len(spec.grid)]},
             seed=i,
-            steps=warmup + steps,
+            steps=steps,
             batch_size=BATCH,
-            log_every=1 if device.type == "cpu" else warmup,
+            log_every=log_every,
             eval_batches=0,
             device=str(device),
             precision=precision,
-            channels_last=channels_last,
             factor_vae_reference_steps=False,
+            **settings,
         )
         for i in range(k)
     ]
+
+
+def measure_pack(method, k, data, device, precision, steps, warmup, channels_last=True) -> float | None:
+    """Aggregate images/s of a pack of ``k`` (None when it does not fit in memory)."""
+    log_every = 1 if device.type == "cpu" else warmup
+    configs = pack_configs(
+        data, method, k, device, precision, warmup + steps, log_every, channels_last=channels_last
+    )
     stamps: list[tuple[int, float]] = []
 
     def log(step: int, index: int, _values: dict) -> None:
@@ -182,6 +201,18 @@ def evaluation_seconds(data, device, preset: str, batch: int) -> dict[str, float
     started = time.perf_counter()
     evaluate(data, rep, preset=preset)
     return {"seconds": time.perf_counter() - started, "images": counted["images"]}
+
+
+def print_sweep(best: dict[tuple[str, str], dict[int, float | None]]) -> None:
+    """The K sweep as a table: aggregate images/s and the ratio to K = 1 ("OOM": did not fit)."""
+    print(f"{'method':<14}{'precision':<10}{'K':>5}{'img/s':>10}{'vs solo':>9}")
+    for (method, precision), rates in best.items():
+        solo = rates.get(1)
+        for k in sorted(rates):
+            rate = rates[k]
+            ratio = f"{rate / solo:.2f}" if rate and solo else "-"
+            shown = f"{rate:,.0f}" if rate else "OOM"
+            print(f"{method:<14}{precision:<10}{k:>5}{shown:>10}{ratio:>9}")
 
 
 def project(best, enc_rate, eval_info, precision) -> dict:
@@ -291,11 +322,7 @@ def main() -> None:
             args.json.write_text(json.dumps(results, indent=2))
 
     with tempfile.TemporaryDirectory() as tmp:
-        from disentbench import datasets
-        from disentbench.datasets.render.dsprites import render_dsprites
-
-        render_dsprites(Path(tmp), reduced=True, workers=1, progress=False)
-        data = datasets.get("dsprites_full", root=Path(tmp))
+        data = reduced_dsprites(Path(tmp))
         # Evaluation first: it is short, and the K sweep below stops at the time budget.
         enc = encoder_rate(data, device, args.eval_batch)
         results["encoder_images_per_s"] = enc
@@ -349,13 +376,8 @@ def main() -> None:
     load = os.getloadavg()
     print(f"\ndevice {device} ({name}), torch {torch.__version__}, threads {torch.get_num_threads()}")
     print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"\n{'method':<14}{'precision':<10}{'K':>5}{'img/s':>10}{'vs solo':>9}")
-    for (method, precision), rates in best.items():
-        solo = rates.get(1)
-        for k, rate in rates.items():
-            ratio = f"{rate / solo:.2f}" if rate and solo else "-"
-            shown = f"{rate:.0f}" if rate else "OOM"
-            print(f"{method:<14}{precision:<10}{k:>5}{shown:>10}{ratio:>9}")
+    print()
+    print_sweep(best)
     for where, why in errors.items():
         print(f"{where}: {why}")
     print(f"\nencoder on {device}: {enc:.0f} images/s at batch {args.eval_batch}")

@@ -15,9 +15,10 @@ import tempfile
 from pathlib import Path
 
 import torch
+from bench_pack import pack_configs, reduced_dsprites
 from torch.profiler import ProfilerActivity, profile, schedule
 
-from disentbench.models import METHODS, TrainConfig, train_pack
+from disentbench.models import train_pack
 
 
 def main() -> None:
@@ -38,47 +39,29 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=25)
     args = parser.parse_args()
     device = torch.device(args.device)
-    spec = METHODS[args.method]
     with tempfile.TemporaryDirectory() as tmp:
-        from disentbench import datasets
-        from disentbench.datasets.render.dsprites import render_dsprites
-
-        render_dsprites(Path(tmp), reduced=True, workers=1, progress=False)
-        data = datasets.get("dsprites_full", root=Path(tmp))
-        configs = [
-            TrainConfig(
-                dataset=data.name,
-                method=args.method,
-                params={spec.hyperparameter: spec.grid[i % len(spec.grid)]},
-                seed=i,
-                steps=args.steps,
-                log_every=args.steps,
-                eval_batches=0,
-                device=str(device),
-                precision=args.precision,
-                cuda_graphs=False,
-                channels_last=args.channels_last == "yes",
-                factor_vae_reference_steps=False,
-            )
-            for i in range(args.k)
-        ]
+        data = reduced_dsprites(Path(tmp))
+        # Logged every iteration: member 0's log call steps the profiler once per iteration.
+        configs = pack_configs(
+            data,
+            args.method,
+            args.k,
+            device,
+            args.precision,
+            args.steps,
+            log_every=1,
+            cuda_graphs=False,
+            channels_last=args.channels_last == "yes",
+        )
         activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
         wait = max(0, args.steps - 7)
         with profile(activities=activities, schedule=schedule(wait=wait, warmup=2, active=5)) as prof:
-            # Step the profiler once per iteration: PackBatches.next is called once per iteration.
-            from disentbench.models import device_data
 
-            original_next = device_data.PackBatches.next
+            def step_profiler(_step: int, index: int, _values: dict) -> None:
+                if index == 0:
+                    prof.step()
 
-            def next_and_step(self):  # type: ignore[no-untyped-def]
-                prof.step()
-                return original_next(self)
-
-            device_data.PackBatches.next = next_and_step  # type: ignore[method-assign]
-            try:
-                results = train_pack(configs, data, log_fn=lambda *_: None)
-            finally:
-                device_data.PackBatches.next = original_next  # type: ignore[method-assign]
+            results = train_pack(configs, data, log_fn=step_profiler)
     sort = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
     stats = results[0].model.training_stats
     layout = f"{stats['pack_strategy']}, {stats['conv_layout']}"

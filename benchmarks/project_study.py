@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 import torch
-from bench_pack import DOCUMENTED_SCORING_SECONDS, project
+from bench_pack import DOCUMENTED_SCORING_SECONDS, print_sweep, project
 
 from disentbench.models.packed import resolve_strategy
 
@@ -67,13 +67,7 @@ def main() -> None:
     best, encoder_rates, evaluation, notes = merge(args.files)
     # The encoder's rate varied between runs: project with the slowest and the fastest.
     encoders = sorted({min(encoder_rates), max(encoder_rates)}) if encoder_rates else [1.0]
-    print(f"{'method':<14}{'precision':<10}{'K':>5}{'img/s':>10}{'vs K=1':>8}")
-    for (method, precision), rates in sorted(best.items()):
-        solo = rates.get(1)
-        for k in sorted(rates):
-            rate = rates[k]
-            ratio = f"{rate / solo:.2f}" if rate and solo else "-"
-            print(f"{method:<14}{precision:<10}{k:>5}{rate:>10,.0f}{ratio:>8}")
+    print_sweep(dict(sorted(best.items())))
     for precision in args.precisions.split(","):
         projections = [project(best, rate, evaluation, precision) for rate in encoders]
         proj = projections[0]

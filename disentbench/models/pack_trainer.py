@@ -276,7 +276,7 @@ class _Pack:
             "last_finite": self.last_finite,
             "failures": [f.to_dict() if f is not None else None for f in self.failures],
             "active": self.active.detach().cpu(),
-            "channels_last": self.memory_format == torch.channels_last,
+            "channels_last": self.nets.channels_last,
         }
         checkpoints.save_state(work / "trainer_state.pt", state)
         write_json_atomic(work / "config.json", {"members": [c.to_dict() for c in self.configs]})
@@ -606,7 +606,7 @@ def _member_result(
         eval_seconds=time.perf_counter() - eval_started,
     )
     stats["pack_strategy"] = pack.strategy
-    stats["conv_layout"] = "channels-last" if pack.memory_format == torch.channels_last else "channels-first"
+    stats["conv_layout"] = "channels-last" if pack.nets.channels_last else "channels-first"
     for module in nets.modules().values():
         module.eval()
     model = TrainedModel(config, nets.encoder, nets.decoder, stats)

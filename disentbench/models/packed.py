@@ -118,13 +118,22 @@ class PackedNetworks:
                         view[k].copy_(params[name])
                 leaf.requires_grad_()
 
-    def _view(self, part: str, name: str, leaf: torch.Tensor) -> torch.Tensor:
+    @property
+    def channels_last(self) -> bool:
+        """Whether the rows hold 4-d parameters channels-last (else channels-first)."""
+        return self.memory_format == torch.channels_last
+
+    def _view(
+        self, part: str, name: str, leaf: torch.Tensor, channels_last: bool | None = None
+    ) -> torch.Tensor:
+        """The ``(K, *shape)`` view of parameter ``part.name`` in rows ``leaf`` laid out
+        ``channels_last`` (default: this pack's layout)."""
         shape = self.shapes[part][name]
         rows = leaf[:, : math.prod(shape)]
-        if len(shape) == 4 and self.memory_format == torch.channels_last:
+        if len(shape) == 4 and (self.channels_last if channels_last is None else channels_last):
             o, i, h, w = shape
             return rows.unflatten(1, (o, h, w, i)).permute(0, 1, 4, 2, 3)
-        return rows.unflatten(1, shape) if shape else rows.reshape(self.size)
+        return rows.unflatten(1, shape) if shape else rows.reshape(len(leaf))
 
     @property
     def stacked(self) -> dict[str, dict[str, torch.Tensor]]:
@@ -152,17 +161,10 @@ class PackedNetworks:
     def rows_from_layout(self, part: str, name: str, rows: torch.Tensor, channels_last: bool) -> torch.Tensor:
         """Rows ``(K, row)`` of parameter ``part.name`` (e.g. Adam moments) written in the layout
         ``channels_last``, rearranged into this pack's layout (the same tensor when they agree)."""
-        shape = self.shapes[part][name]
-        if len(shape) != 4 or channels_last == (self.memory_format == torch.channels_last):
+        if len(self.shapes[part][name]) != 4 or channels_last == self.channels_last:
             return rows
-        o, i, h, w = shape
-        n = math.prod(shape)
-        if channels_last:  # (o, h, w, i) rows -> (o, i, h, w) rows
-            body = rows[:, :n].unflatten(1, (o, h, w, i)).permute(0, 1, 4, 2, 3)
-        else:  # (o, i, h, w) rows -> (o, h, w, i) rows
-            body = rows[:, :n].unflatten(1, (o, i, h, w)).permute(0, 1, 3, 4, 2)
         out = rows.clone()
-        out[:, :n] = body.reshape(rows.shape[0], n)
+        self._view(part, name, out).copy_(self._view(part, name, rows, channels_last))
         return out
 
     def members(self) -> list[_Member]:
