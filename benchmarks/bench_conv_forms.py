@@ -8,7 +8,10 @@ computation, per layer of the study's networks, so that the fastest can be chose
 * ``grouped``: grouped convolution, channels-first;
 * ``unfold_bmm``: explicit im2col (``F.unfold``) and one batched matrix product over the K models
   (transposed convolutions: batched product, then ``F.fold``);
-* ``loop``: K ordinary convolutions one after the other.
+* ``loop``: K ordinary convolutions one after the other;
+* ``matmul``: ``disentbench.models.matmul_conv`` (space-to-depth and matrix products on
+  channels-last activations) vmapped over the K models: one batched matrix product per layer
+  (``--convolutions matmul`` in the trainer).
 
 Each is timed as the median of ``--repeats`` forward + backward passes (input, weight and bias
 gradients), after warm-up, with device synchronisation around each; images/s = K × batch / time.
@@ -28,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from disentbench.models import matmul_conv
 from disentbench.models.devices import autocast, precision_mode
 from disentbench.models.networks import IMAGE_SIZE, Decoder, Encoder
 
@@ -120,6 +124,11 @@ def bench_layer(layer, k: int, batch: int, device, precision: str, repeats: int)
             return torch.stack([op(x5[j], w[j], b[j], stride, padding) for j in range(k)])
 
         forms["loop"] = (loop, [x5, w, b])
+        # Activations stay channels-last between layers on this path, so its input is (K, B, H, W, C).
+        xnhwc = x5.detach().permute(0, 1, 3, 4, 2).contiguous().requires_grad_()
+        op = matmul_conv.conv_transpose2d if transposed else matmul_conv.conv2d
+        batched = torch.func.vmap(lambda xk, wk, bk: op(xk, wk, bk, stride, padding))
+        forms["matmul"] = (lambda: batched(xnhwc, w, b), [xnhwc, w, b])
         for form, (fn, inputs) in forms.items():
             try:
                 seconds = time_form(fn, inputs, device, repeats)

@@ -42,6 +42,7 @@ import torch
 
 from disentbench.datasets.base import GroundTruthData
 from disentbench.models import METHODS, TrainConfig, train_pack
+from disentbench.models.matmul_conv import CONVOLUTIONS
 from disentbench.models.methods import UNSUPERVISED_METHODS
 
 STUDY_MODELS = 12_600
@@ -90,12 +91,11 @@ def pack_configs(data, method: str, k: int, device, precision: str, steps: int, 
     ]
 
 
-def measure_pack(method, k, data, device, precision, steps, warmup, channels_last=True) -> float | None:
-    """Aggregate images/s of a pack of ``k`` (None when it does not fit in memory)."""
+def measure_pack(method, k, data, device, precision, steps, warmup, **settings) -> float | None:
+    """Aggregate images/s of a pack of ``k`` (None when it does not fit in memory); ``settings``
+    are further ``TrainConfig`` fields (``channels_last``, ``convolutions``)."""
     log_every = 1 if device.type == "cpu" else warmup
-    configs = pack_configs(
-        data, method, k, device, precision, warmup + steps, log_every, channels_last=channels_last
-    )
+    configs = pack_configs(data, method, k, device, precision, warmup + steps, log_every, **settings)
     stamps: list[tuple[int, float]] = []
 
     def log(step: int, index: int, _values: dict) -> None:
@@ -129,7 +129,7 @@ def k_sweep(
     rounds,
     deadline=None,
     on_result=None,
-    channels_last=True,
+    settings=None,
 ):
     """{(method, precision): {k: best images/s}} measured in interleaved rounds.
 
@@ -137,6 +137,7 @@ def k_sweep(
     left when ``deadline`` (``time.perf_counter()`` seconds) has passed are skipped and listed
     as not measured, so a short accelerator lease still returns everything measured so far.
     ``on_result(best, errors)`` is called after each measurement (e.g. to save partial results).
+    ``settings``: further ``TrainConfig`` fields of every measured pack.
     """
     best: dict[tuple[str, str], dict[int, float | None]] = {}
     errors: dict[str, str] = {}
@@ -152,7 +153,9 @@ def k_sweep(
                         errors.setdefault(f"{method}/{precision}/{k}", "not measured: time budget spent")
                         continue
                     try:
-                        rate = measure_pack(method, k, data, device, precision, steps, warmup, channels_last)
+                        rate = measure_pack(
+                            method, k, data, device, precision, steps, warmup, **(settings or {})
+                        )
                     except Exception as error:  # reported; the sweep goes on
                         errors[f"{method}/{precision}/{k}"] = f"{type(error).__name__}: {error}"
                         print(
@@ -271,6 +274,12 @@ def main() -> None:
     parser.add_argument("--eval-batch", type=int, default=4096, help="encoder batch during evaluation")
     parser.add_argument("--quick", action="store_true", help="beta_vae; K 1,2,4; 5 steps; no evaluate")
     parser.add_argument("--channels-last", choices=("yes", "no"), default="yes", help="convolution layout")
+    parser.add_argument(
+        "--convolutions",
+        choices=CONVOLUTIONS,
+        default="native",
+        help="native (cuDNN/oneDNN; vmap packs: grouped) or matmul (batched matrix products)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="results, rewritten after each measurement")
     parser.add_argument(
         "--budget",
@@ -304,6 +313,7 @@ def main() -> None:
         "warmup": args.warmup,
         "rounds": args.rounds,
         "channels_last": args.channels_last == "yes",
+        "convolutions": args.convolutions,
         # The trainer's layouts: the loop strategy (K = 1, CPU packs) follows channels_last; the
         # vmap strategy (K > 1 on an accelerator) runs channels-first.
         "layout": {
@@ -371,10 +381,11 @@ def main() -> None:
             args.rounds,
             deadline,
             save,
-            channels_last=args.channels_last == "yes",
+            settings={"channels_last": args.channels_last == "yes", "convolutions": args.convolutions},
         )
     load = os.getloadavg()
     print(f"\ndevice {device} ({name}), torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"convolutions {args.convolutions}")
     print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print()
     print_sweep(best)

@@ -95,7 +95,7 @@ _TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", 
 #: ``data.stand_in``: whether a study may train on rendered stand-ins of missing official files.
 STAND_IN_POLICIES: tuple[str, ...] = ("allow", "refuse")
 _DATA_KEYS = ("stand_in",)
-_TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches", "precision")
+_TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches", "precision", "convolutions")
 _EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics", "save_traversals")
 _RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures", "models_per_trial")
 #: Most models one Ray trial may train together (``resources.models_per_trial``).
@@ -157,6 +157,8 @@ class TrialSpec:
     sklearn_semantics: str
     model_num: int | None
     precision: str = "fp32"
+    #: How the convolutions are computed (``TrainConfig.convolutions``).
+    convolutions: str = "native"
     #: Store the model's traversal picture in the record (disentbench.inspection.trial_outputs).
     save_traversals: bool = False
     #: Parameters swept besides the strength (e.g. a weakly-supervised method's ``k``); they are
@@ -181,6 +183,7 @@ class TrialSpec:
             # Only a non-default precision enters the id, so fp32 trials keep the ids (and the
             # records) they had before precision was a setting.
             **({"precision": self.precision} if self.precision != "fp32" else {}),
+            **({"convolutions": self.convolutions} if self.convolutions != "native" else {}),
         }
 
     @property
@@ -237,6 +240,7 @@ class Study:
     #: The plugin methods the study names (after the built-ins in the sweep order).
     plugins: tuple[MethodInfo, ...] = ()
     precision: str = "fp32"
+    convolutions: str = "native"
     #: Per method, the other parameters it sweeps: ``((method, ((param, values), …)), …)``.
     method_sweeps: tuple[tuple[str, tuple[tuple[str, tuple[Any, ...]], ...]], ...] = ()
 
@@ -296,6 +300,7 @@ class Study:
                             sklearn_semantics=self.sklearn_semantics,
                             model_num=model_number(dataset, info, strength, seed),
                             precision=self.precision,
+                            convolutions=self.convolutions,
                             save_traversals=self.save_traversals,
                             swept=swept,
                         )
@@ -528,8 +533,10 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
     )
 
     from disentbench.models.config import PRECISIONS
+    from disentbench.models.matmul_conv import CONVOLUTIONS
 
     precision = check.choice("training.precision", training.get("precision", "fp32"), PRECISIONS)
+    convolutions = check.choice("training.convolutions", training.get("convolutions", "native"), CONVOLUTIONS)
 
     evaluation = check.mapping("evaluation", top.get("evaluation"), _EVALUATION_KEYS)
     preset = check.choice("evaluation.preset", evaluation.get("preset", "paper"), list(PRESETS))
@@ -589,6 +596,7 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         stand_in=stand_in,
         plugins=tuple(plugins),
         precision=precision,
+        convolutions=convolutions,
         save_traversals=save_traversals,
         method_sweeps=tuple(sweeps),
     )

@@ -163,6 +163,7 @@ def train_config(spec: TrialSpec, num_threads: int | None) -> Any:
         checkpoint_every=spec.checkpoint_every,
         num_threads=num_threads,
         precision=spec.precision,
+        convolutions=spec.convolutions,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from disentbench.errors import UserError
 from disentbench.models.config import PRECISIONS
+from disentbench.models.matmul_conv import CONVOLUTIONS
 from disentbench.models.methods import describe_methods, describe_plugins
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="fp32",
         help="fp32 (default, the reference's: no TF32), tf32 or bf16 (autocast); recorded with the model",
     )
+    train.add_argument(
+        "--convolutions",
+        choices=list(CONVOLUTIONS),
+        default="native",
+        help="native (default) or matmul: the same convolutions as matrix products (for packs on a GPU)",
+    )
     train.set_defaults(handler=_train)
 
 
@@ -136,6 +143,7 @@ def _train(args: argparse.Namespace) -> int:
         factor_vae_reference_steps=args.factor_vae_reference_steps,
         data_stream=args.data_stream,
         precision=args.precision,
+        convolutions=args.convolutions,
     ).validate()
     out = args.out if args.out is not None else default_model_dir(config)
     data = _load_data(config.dataset, args.data_root, args.render_if_missing)

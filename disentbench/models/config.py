@@ -8,7 +8,10 @@ reference's halved FactorVAE iteration count (§2.9); it is on by default and re
 iteration as a CUDA graph and replay it) only change speed, float rounding and the order of random
 draws (docs/deviations.md, "Models"), never the model or the objective; ``channels_last`` lays out
 the convolutions of one model at a time (solo runs, CPU packs), while a pack vmapped on an
-accelerator runs channels-first (recorded as ``training_stats["conv_layout"]``). ``precision`` (``fp32``,
+accelerator runs channels-first (recorded as ``training_stats["conv_layout"]``). ``convolutions``
+(``native``, by default; ``matmul``: the same convolutions as matrix products,
+``disentbench.models.matmul_conv``) is also a speed and rounding choice; the trained model is
+saved and evaluated with native convolutions either way. ``precision`` (``fp32``,
 the reference's, by default; ``tf32``; ``bf16``) says how the arithmetic is done
 (``disentbench.models.devices``) and is recorded with the model.
 
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from disentbench.errors import UserError
+from disentbench.models.matmul_conv import CONVOLUTIONS
 from disentbench.models.methods import get_method
 
 #: How training batches are drawn from the data set's RandomState (docs/deviations.md, Models).
@@ -64,6 +68,7 @@ class TrainConfig:
     channels_last: bool = True
     cuda_graphs: bool = True
     precision: str = "fp32"
+    convolutions: str = "native"
 
     def validate(self) -> TrainConfig:
         """Check every field; raise ``UserError`` naming the field and what was expected."""
@@ -107,6 +112,10 @@ class TrainConfig:
             )
         if self.precision not in PRECISIONS:
             raise UserError(f"precision: expected one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.convolutions not in CONVOLUTIONS:
+            raise UserError(
+                f"convolutions: expected one of {', '.join(CONVOLUTIONS)}, got {self.convolutions!r}"
+            )
         return self
 
     @property

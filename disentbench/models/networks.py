@@ -6,6 +6,10 @@ third and fourth encoder convolutions. The reference is channels-last (flatten/r
 order); we flatten and reshape channels-first, which only matters when porting TF weights, never
 for training from scratch (§2.5).
 
+``convolutions="matmul"`` computes the same convolutions as matrix products on channels-last
+activations (``disentbench.models.matmul_conv``; faster for packs on an accelerator). The
+parameters, their shapes and the model are the same; only float rounding differs.
+
 Initialisation is TF1's ``tf.layers`` default: Xavier/Glorot-uniform kernels and zero biases
 (§2.5). It draws from an explicit ``torch.Generator`` so that a seed alone fixes the weights.
 """
@@ -17,6 +21,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from disentbench.models import matmul_conv
+from disentbench.models.matmul_conv import CONVOLUTIONS
+
 #: Dimension of the latent code d (§2.1).
 NUM_LATENTS = 10
 #: Side length of every observation.
@@ -26,10 +33,11 @@ IMAGE_SIZE = 64
 class Encoder(nn.Module):
     """``conv_encoder`` (§2.2): images ``(B, C, 64, 64)`` → ``(mean, logvar)``, each ``(B, 10)``."""
 
-    def __init__(self, num_channels: int = 1, num_latents: int = NUM_LATENTS):
+    def __init__(self, num_channels: int = 1, num_latents: int = NUM_LATENTS, convolutions: str = "native"):
         super().__init__()
         self.num_channels = num_channels
         self.num_latents = num_latents
+        self.convolutions = _checked(convolutions)
         self.conv1 = nn.Conv2d(num_channels, 32, kernel_size=4, stride=2, padding=1)  # 32×32×32
         self.conv2 = nn.Conv2d(32, 32, kernel_size=4, stride=2, padding=1)  # 16×16×32
         self.conv3 = nn.Conv2d(32, 64, kernel_size=2, stride=2, padding=0)  # 8×8×64
@@ -39,10 +47,16 @@ class Encoder(nn.Module):
         self.log_var = nn.Linear(256, num_latents)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = torch.relu(self.conv1(x))
-        h = torch.relu(self.conv2(h))
-        h = torch.relu(self.conv3(h))
-        h = torch.relu(self.conv4(h))
+        if self.convolutions == "matmul":
+            h = x.permute(0, 2, 3, 1)  # channels-last activations
+            for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
+                h = torch.relu(matmul_conv.conv2d(h, conv.weight, conv.bias, conv.stride, conv.padding))
+            h = h.permute(0, 3, 1, 2)  # flattened channels-first, as the native path
+        else:
+            h = torch.relu(self.conv1(x))
+            h = torch.relu(self.conv2(h))
+            h = torch.relu(self.conv3(h))
+            h = torch.relu(self.conv4(h))
         h = torch.relu(self.fc(h.flatten(1)))
         return self.means(h), self.log_var(h)
 
@@ -50,10 +64,11 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """``deconv_decoder`` (§2.3): codes ``(B, 10)`` → Bernoulli **logits** ``(B, C, 64, 64)``."""
 
-    def __init__(self, num_channels: int = 1, num_latents: int = NUM_LATENTS):
+    def __init__(self, num_channels: int = 1, num_latents: int = NUM_LATENTS, convolutions: str = "native"):
         super().__init__()
         self.num_channels = num_channels
         self.num_latents = num_latents
+        self.convolutions = _checked(convolutions)
         self.fc1 = nn.Linear(num_latents, 256)
         self.fc2 = nn.Linear(256, 1024)
         self.deconv1 = nn.ConvTranspose2d(64, 64, kernel_size=4, stride=2, padding=1)  # 8×8×64
@@ -64,6 +79,12 @@ class Decoder(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = torch.relu(self.fc1(z))
         h = torch.relu(self.fc2(h)).view(-1, 64, 4, 4)
+        if self.convolutions == "matmul":
+            h = h.permute(0, 2, 3, 1)  # channels-last activations
+            for layer in (self.deconv1, self.deconv2, self.deconv3, self.deconv4):
+                out = matmul_conv.conv_transpose2d(h, layer.weight, layer.bias, layer.stride, layer.padding)
+                h = torch.relu(out) if layer is not self.deconv4 else out
+            return h.permute(0, 3, 1, 2)
         h = torch.relu(self.deconv1(h))
         h = torch.relu(self.deconv2(h))
         h = torch.relu(self.deconv3(h))
@@ -89,6 +110,12 @@ class Discriminator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
+
+
+def _checked(convolutions: str) -> str:
+    if convolutions not in CONVOLUTIONS:
+        raise ValueError(f"convolutions: expected one of {', '.join(CONVOLUTIONS)}, got {convolutions!r}")
+    return convolutions
 
 
 def initialize_(module: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
@@ -124,9 +151,12 @@ class Networks:
         return parts
 
 
-def build_networks(num_channels: int, uses_discriminator: bool, generator: torch.Generator) -> Networks:
-    """Encoder, decoder (and discriminator) initialised from ``generator`` in that order (§2.5)."""
-    encoder = initialize_(Encoder(num_channels), generator)
-    decoder = initialize_(Decoder(num_channels), generator)
+def build_networks(
+    num_channels: int, uses_discriminator: bool, generator: torch.Generator, convolutions: str = "native"
+) -> Networks:
+    """Encoder, decoder (and discriminator) initialised from ``generator`` in that order (§2.5);
+    ``convolutions`` says how the encoder and decoder compute their convolutions."""
+    encoder = initialize_(Encoder(num_channels, convolutions=convolutions), generator)
+    decoder = initialize_(Decoder(num_channels, convolutions=convolutions), generator)
     discriminator = initialize_(Discriminator(), generator) if uses_discriminator else None
     return Networks(encoder, decoder, discriminator)  # type: ignore[arg-type]

@@ -196,7 +196,9 @@ class _Pack:
         The noise stream continues the seeded init stream on CPU; on CUDA it is seeded from it.
         """
         init_generator = torch.Generator().manual_seed(config.seed)
-        networks = build_networks(self.num_channels, self.spec.uses_discriminator, init_generator)
+        networks = build_networks(
+            self.num_channels, self.spec.uses_discriminator, init_generator, config.convolutions
+        )
         if self.device.type == "cpu":
             return networks, init_generator
         noise_seed = int(torch.randint(2**62, (1,), generator=init_generator))

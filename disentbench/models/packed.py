@@ -179,7 +179,8 @@ class PackedNetworks:
         ]
 
     def unstack(self, k: int, device: torch.device | None = None) -> Networks:
-        """A standalone copy of model ``k`` as ordinary modules, in this pack's layout."""
+        """A standalone copy of model ``k`` as ordinary modules, in this pack's layout, with native
+        convolutions (what the saved model and its evaluation use, whatever trained it)."""
         target = device or self.device
         modules: dict[str, torch.nn.Module] = {}
         for part, template in self.templates.items():

@@ -123,6 +123,7 @@ def training_statistics(
         "pack_images_per_second": rate * images * pack_size if rate else None,
         "pack_size": pack_size,
         "precision": config.precision,
+        "convolutions": config.convolutions,
         "device": device_label,
         "num_threads": torch.get_num_threads(),
         "data_stream": config.data_stream,

@@ -10,6 +10,7 @@ import pytest
 from disentbench.benchmark.packs import group_into_packs
 from disentbench.benchmark.runner import study_packs
 from disentbench.benchmark.study import load_study, parse_study
+from disentbench.benchmark.trial import train_config
 from disentbench.cli import main
 from disentbench.errors import UserError
 
@@ -63,9 +64,16 @@ def test_study_models_per_trial_and_precision():
     assert "precision" not in default.trials()[0].identity()
     assert study.trials()[0].trial_id != default.trials()[0].trial_id
     assert load_study(CONFIGS / "unsupervised_study_v1.yaml").precision == "fp32"
+    # So with convolutions: native keeps the ids; matmul is its own model, packed apart.
+    matmul = parse_study({**STUDY, "training": {"steps": 10, "convolutions": "matmul"}})
+    assert matmul.convolutions == "matmul" and default.convolutions == "native"
+    assert "convolutions" not in default.trials()[0].identity()
+    assert matmul.trials()[0].identity()["convolutions"] == "matmul"
+    assert train_config(matmul.trials()[0], None).convolutions == "matmul"
     for bad, field in (
         ({**STUDY, "resources": {"models_per_trial": 0}}, "resources.models_per_trial"),
         ({**STUDY, "training": {"precision": "fp16"}}, "training.precision"),
+        ({**STUDY, "training": {"convolutions": "fft"}}, "training.convolutions"),
     ):
         with pytest.raises(UserError, match=field):
             parse_study(bad)
@@ -77,7 +85,7 @@ def test_dry_run_shows_the_packs(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].startswith(
         "54 trials (0 already recorded in /nonexistent, 54 to run in 6 packs of up to 9 models); "
-        "training: precision fp32;"
+        "training: precision fp32, convolutions native;"
     )
     pack_lines = [line for line in lines if line.startswith("pack #")]
     assert len(pack_lines) == 6 and all(": 9 models, pack.dsprites_full." in line for line in pack_lines)

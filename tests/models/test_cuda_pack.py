@@ -28,7 +28,7 @@ MEMBERS = {
 }
 
 
-def _configs(method: str, steps: int) -> list[TrainConfig]:
+def _configs(method: str, steps: int, convolutions: str = "native") -> list[TrainConfig]:
     return [
         TrainConfig(
             dataset="dsprites_full",
@@ -41,19 +41,24 @@ def _configs(method: str, steps: int) -> list[TrainConfig]:
             device="cuda",
             precision="fp32",
             factor_vae_reference_steps=False,
+            convolutions=convolutions,
         )
         for params, seed in MEMBERS[method]
     ]
 
 
+@pytest.mark.parametrize("convolutions", ["native", "matmul"])
 @pytest.mark.parametrize("method", list(MEMBERS))
-def test_vmapped_pack_on_cuda_matches_solo_runs(dsprites_root, method, deterministic):
+def test_vmapped_pack_on_cuda_matches_solo_runs(dsprites_root, method, convolutions, deterministic):
+    """Each member of a vmapped pack (grouped convolutions, or batched matrix products with
+    ``convolutions: matmul``) follows its solo run with native convolutions."""
     data = datasets.get("dsprites_full", root=dsprites_root)
-    configs = _configs(method, steps=20)
+    configs = _configs(method, steps=20, convolutions=convolutions)
     packed: list[list[dict[str, float]]] = [[] for _ in configs]
     results = train_pack(configs, data, log_fn=lambda _s, k, v: packed[k].append(v))
     assert results[0].model.training_stats["pack_strategy"] == "vmap"
-    for k, config in enumerate(configs):
+    assert results[0].model.training_stats["convolutions"] == convolutions
+    for k, config in enumerate(_configs(method, steps=20)):
         solo: list[dict[str, float]] = []
         train(config, data, log=lambda _s, v, solo=solo: solo.append(v))
         assert len(packed[k]) == len(solo) == config.num_iterations
