@@ -280,6 +280,11 @@ def main() -> None:
         default="native",
         help="native (cuDNN/oneDNN; vmap packs: grouped) or matmul (batched matrix products)",
     )
+    parser.add_argument(
+        "--torch-compile",
+        action="store_true",
+        help="compile each pack's forward pass (TrainConfig.torch_compile)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="results, rewritten after each measurement")
     parser.add_argument(
         "--budget",
@@ -314,6 +319,7 @@ def main() -> None:
         "rounds": args.rounds,
         "channels_last": args.channels_last == "yes",
         "convolutions": args.convolutions,
+        "torch_compile": args.torch_compile,
         # The trainer's layouts: the loop strategy (K = 1, CPU packs) follows channels_last; the
         # vmap strategy (K > 1 on an accelerator) runs channels-first.
         "layout": {
@@ -381,11 +387,15 @@ def main() -> None:
             args.rounds,
             deadline,
             save,
-            settings={"channels_last": args.channels_last == "yes", "convolutions": args.convolutions},
+            settings={
+                "channels_last": args.channels_last == "yes",
+                "convolutions": args.convolutions,
+                "torch_compile": args.torch_compile,
+            },
         )
     load = os.getloadavg()
     print(f"\ndevice {device} ({name}), torch {torch.__version__}, threads {torch.get_num_threads()}")
-    print(f"convolutions {args.convolutions}")
+    print(f"convolutions {args.convolutions}, torch_compile {args.torch_compile}")
     print(f"load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print()
     print_sweep(best)

@@ -263,7 +263,8 @@ def _dry_run(study: Any, results: Path, models_per_trial: int = 1) -> int:
     in_packs = f" in {len(packs)} packs of up to {models_per_trial} models" if packs else ""
     print(
         f"{len(specs)} trials ({done} already recorded in {results}, {len(pending)} to run{in_packs}); "
-        f"training: precision {study.precision}, convolutions {study.convolutions}; "
+        f"training: precision {study.precision}, convolutions {study.convolutions}"
+        f"{', torch_compile' if study.torch_compile else ''}; "
         f"evaluation: preset {study.preset}, sklearn_semantics {study.sklearn_semantics}, "
         f"representations {'+'.join(study.representations)}, seeds {study.eval_seeds}"
     )

@@ -95,7 +95,15 @@ _TOP_KEYS = ("study", "datasets", "methods", "seeds", "training", "evaluation", 
 #: ``data.stand_in``: whether a study may train on rendered stand-ins of missing official files.
 STAND_IN_POLICIES: tuple[str, ...] = ("allow", "refuse")
 _DATA_KEYS = ("stand_in",)
-_TRAINING_KEYS = ("steps", "batch_size", "checkpoint_every", "eval_batches", "precision", "convolutions")
+_TRAINING_KEYS = (
+    "steps",
+    "batch_size",
+    "checkpoint_every",
+    "eval_batches",
+    "precision",
+    "convolutions",
+    "torch_compile",
+)
 _EVALUATION_KEYS = ("preset", "metrics", "representations", "seeds", "sklearn_semantics", "save_traversals")
 _RESOURCE_KEYS = ("cpus_per_trial", "gpus_per_trial", "max_concurrent", "max_failures", "models_per_trial")
 #: Most models one Ray trial may train together (``resources.models_per_trial``).
@@ -157,8 +165,10 @@ class TrialSpec:
     sklearn_semantics: str
     model_num: int | None
     precision: str = "fp32"
-    #: How the convolutions are computed (``TrainConfig.convolutions``).
+    #: How the convolutions are computed and whether the forward pass is compiled
+    #: (``TrainConfig``): speed and float rounding only, so they are not in the trial's id.
     convolutions: str = "native"
+    torch_compile: bool = False
     #: Store the model's traversal picture in the record (disentbench.inspection.trial_outputs).
     save_traversals: bool = False
     #: Parameters swept besides the strength (e.g. a weakly-supervised method's ``k``); they are
@@ -183,7 +193,6 @@ class TrialSpec:
             # Only a non-default precision enters the id, so fp32 trials keep the ids (and the
             # records) they had before precision was a setting.
             **({"precision": self.precision} if self.precision != "fp32" else {}),
-            **({"convolutions": self.convolutions} if self.convolutions != "native" else {}),
         }
 
     @property
@@ -241,6 +250,7 @@ class Study:
     plugins: tuple[MethodInfo, ...] = ()
     precision: str = "fp32"
     convolutions: str = "native"
+    torch_compile: bool = False
     #: Per method, the other parameters it sweeps: ``((method, ((param, values), …)), …)``.
     method_sweeps: tuple[tuple[str, tuple[tuple[str, tuple[Any, ...]], ...]], ...] = ()
 
@@ -301,6 +311,7 @@ class Study:
                             model_num=model_number(dataset, info, strength, seed),
                             precision=self.precision,
                             convolutions=self.convolutions,
+                            torch_compile=self.torch_compile,
                             save_traversals=self.save_traversals,
                             swept=swept,
                         )
@@ -537,6 +548,9 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
 
     precision = check.choice("training.precision", training.get("precision", "fp32"), PRECISIONS)
     convolutions = check.choice("training.convolutions", training.get("convolutions", "native"), CONVOLUTIONS)
+    torch_compile = training.get("torch_compile", False)
+    if not isinstance(torch_compile, bool):
+        raise check.fail("training.torch_compile", f"expected true or false, got {torch_compile!r}")
 
     evaluation = check.mapping("evaluation", top.get("evaluation"), _EVALUATION_KEYS)
     preset = check.choice("evaluation.preset", evaluation.get("preset", "paper"), list(PRESETS))
@@ -597,6 +611,7 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         plugins=tuple(plugins),
         precision=precision,
         convolutions=convolutions,
+        torch_compile=torch_compile,
         save_traversals=save_traversals,
         method_sweeps=tuple(sweeps),
     )

@@ -164,6 +164,7 @@ def train_config(spec: TrialSpec, num_threads: int | None) -> Any:
         num_threads=num_threads,
         precision=spec.precision,
         convolutions=spec.convolutions,
+        torch_compile=spec.torch_compile,
     )
 
 

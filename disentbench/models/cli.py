@@ -95,6 +95,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="native",
         help="native (default) or matmul: the same convolutions as matrix products (for packs on a GPU)",
     )
+    train.add_argument(
+        "--torch-compile",
+        action="store_true",
+        help="compile the forward pass and its gradient with torch.compile (fused kernels; speed only)",
+    )
     train.set_defaults(handler=_train)
 
 
@@ -144,6 +149,7 @@ def _train(args: argparse.Namespace) -> int:
         data_stream=args.data_stream,
         precision=args.precision,
         convolutions=args.convolutions,
+        torch_compile=args.torch_compile,
     ).validate()
     out = args.out if args.out is not None else default_model_dir(config)
     data = _load_data(config.dataset, args.data_root, args.render_if_missing)

@@ -11,7 +11,9 @@ the convolutions of one model at a time (solo runs, CPU packs), while a pack vma
 accelerator runs channels-first (recorded as ``training_stats["conv_layout"]``). ``convolutions``
 (``native``, by default; ``matmul``: the same convolutions as matrix products,
 ``disentbench.models.matmul_conv``) is also a speed and rounding choice; the trained model is
-saved and evaluated with native convolutions either way. ``precision`` (``fp32``,
+saved and evaluated with native convolutions either way; ``torch_compile`` compiles the forward
+pass and its gradient with ``torch.compile`` (fused kernels; compiled once per process, float
+rounding differs). ``precision`` (``fp32``,
 the reference's, by default; ``tf32``; ``bf16``) says how the arithmetic is done
 (``disentbench.models.devices``) and is recorded with the model.
 
@@ -69,6 +71,7 @@ class TrainConfig:
     cuda_graphs: bool = True
     precision: str = "fp32"
     convolutions: str = "native"
+    torch_compile: bool = False
 
     def validate(self) -> TrainConfig:
         """Check every field; raise ``UserError`` naming the field and what was expected."""
@@ -103,7 +106,13 @@ class TrainConfig:
             raise UserError(f"device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         if self.num_threads is not None:
             _int_field(self, "num_threads", minimum=1)
-        for name in ("factor_vae_reference_steps", "prefetch", "channels_last", "cuda_graphs"):
+        for name in (
+            "factor_vae_reference_steps",
+            "prefetch",
+            "channels_last",
+            "cuda_graphs",
+            "torch_compile",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"{name}: expected true or false, got {getattr(self, name)!r}")
         if self.data_stream not in DATA_STREAMS:

@@ -20,7 +20,7 @@ order ``(row phase, column phase, c)``):
   ``4·Cout`` output channels (output phase ``a`` and input offset ``1 − d``), depth-to-space, and
   crop one pixel on each side.
 
-A 2×2 stride-1 convolution is one matrix product either on the four shifted inputs side by side
+A 2×2 stride-1 convolution is one matrix product either on the input's 2×2 windows as rows
 (``4·Cin`` columns) or on the input alone, summing four shifted slices of its ``4·Cout`` columns;
 :func:`conv2x2` takes whichever moves fewer numbers (``Cin ≤ Cout``: the former).
 
@@ -54,13 +54,38 @@ def conv2x2(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     ``(B, P−1, Q−1, Cout)`` with ``out[i, j] = Σ_{d, e} x[i + d, j + e] @ weight[d, e]``."""
     b, p, q, cin = x.shape
     cout = weight.shape[-1]
-    if cin <= cout:  # the four shifted inputs side by side: (B, P−1, Q−1, 4·Cin)
-        shifted = [x[:, d : d + p - 1, e : e + q - 1] for d in (0, 1) for e in (0, 1)]
-        out = torch.cat(shifted, dim=-1).reshape(-1, 4 * cin) @ weight.reshape(4 * cin, cout)
+    if cin <= cout:  # the 2×2 windows of the input as rows (B·(P−1)·(Q−1), Cin·4): one copy
+        windows = x.unfold(1, 2, 1).unfold(2, 2, 1)  # (B, P−1, Q−1, Cin, 2, 2), a view
+        out = windows.reshape(-1, 4 * cin) @ weight.permute(2, 0, 1, 3).reshape(4 * cin, cout)
         return out.reshape(b, p - 1, q - 1, cout)
     # Each input pixel's products with all four taps, then the four shifted slices summed.
     taps = (x.reshape(-1, cin) @ weight.permute(2, 0, 1, 3).reshape(cin, 4 * cout)).reshape(b, p, q, 4, cout)
-    return taps[:, :-1, :-1, 0] + taps[:, :-1, 1:, 1] + taps[:, 1:, :-1, 2] + taps[:, 1:, 1:, 3]
+    return _ShiftedSum.apply(taps)
+
+
+class _ShiftedSum(torch.autograd.Function):
+    """``taps (B, P, Q, 4, C)`` → ``Σ_{d, e} taps[:, d : d + P − 1, e : e + Q − 1, 2d + e]``.
+
+    The gradient of each tap is the output's gradient padded by one pixel; written so, it costs
+    a pass per tap, where autograd's gradient of slicing would zero-fill the whole ``taps`` tensor
+    for each of the four slices and then add them up.
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(taps: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return taps[:, :-1, :-1, 0] + taps[:, :-1, 1:, 1] + taps[:, 1:, :-1, 2] + taps[:, 1:, 1:, 3]
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:  # type: ignore[no-untyped-def, override]
+        pass
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[no-untyped-def, override]
+        # Tap (d, e) saw rows d … d + P − 2 and columns e … e + Q − 2 of the taps.
+        placed = [F.pad(grad, (0, 0, e, 1 - e, d, 1 - d)) for d in (0, 1) for e in (0, 1)]
+        return torch.stack(placed, dim=3)
 
 
 def _pair(value: int | tuple[int, ...]) -> tuple[int, ...]:

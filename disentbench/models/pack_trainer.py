@@ -152,7 +152,9 @@ class _Pack:
         members = [networks for networks, _ in built]
         self.noise = [noise for _, noise in built]
         self.nets = PackedNetworks(members, device, self.memory_format)
-        self.forward = PackForward(self.nets, self.spec, self.params, self.strategy, first.precision)
+        self.forward = PackForward(
+            self.nets, self.spec, self.params, self.strategy, first.precision, first.torch_compile
+        )
         self.use_graphs = device.type == "cuda" and first.cuda_graphs
         self.vae_optimizer = make_adam(
             self.nets.vae_parameters(),

@@ -34,6 +34,9 @@ from disentbench.models.methods import MethodSpec
 from disentbench.models.networks import Decoder, Discriminator, Encoder, Networks
 
 STRATEGIES = ("auto", "loop", "vmap")
+#: ``torch.compile`` backend of ``PackForward(compiled=True)`` (tests on a CPU use ``aot_eager``:
+#: the same tracing and forward/backward split, without generating C++).
+COMPILE_BACKEND = "inductor"
 #: Each model's row of a stacked parameter is padded to a multiple of this many elements (64
 #: float32 = 256 bytes: a whole number of vectors of every CPU vector width, also when a kernel
 #: unrolls several vectors per iteration).
@@ -224,7 +227,9 @@ class PackForward:
     """The forward pass and losses of all K models on their batches ``x: (K, B, C, H, W)``.
 
     For a weakly-supervised method ``x`` is ``(K, 2, B, C, H, W)`` (both images of each pair) and
-    the ``keys`` argument carries the pairs' labels ``(K, B)``.
+    the ``keys`` argument carries the pairs' labels ``(K, B)``. ``compiled``: the strategy's
+    function goes through ``torch.compile`` (fixed shapes; the step enters as a 0-d tensor, so the
+    function is compiled once, not once per step).
     """
 
     def __init__(
@@ -234,6 +239,7 @@ class PackForward:
         params: Sequence[Mapping[str, float]],
         strategy: str,
         precision: str,
+        compiled: bool = False,
     ):
         self.nets = nets
         self.spec = spec
@@ -245,15 +251,18 @@ class PackForward:
             name: torch.tensor([float(p[name]) for p in self.params], device=nets.device)
             for name in self.params[0]
         }
+        self.compiled = compiled
+        run = self._vmapped if strategy == "vmap" else self._looped
+        self._run = torch.compile(run, backend=COMPILE_BACKEND, dynamic=False) if compiled else run
 
     def __call__(
         self, x: torch.Tensor, eps: torch.Tensor, keys: torch.Tensor | None, step: int | torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``(values (K, 5), Σ VAE losses, Σ discriminator losses or None)`` (values in LOSS_KEYS order)."""
+        if self.compiled and not isinstance(step, torch.Tensor):
+            step = torch.tensor(float(step), device=self.nets.device)
         with autocast(self.precision, self.nets.device):
-            if self.strategy == "vmap":
-                return self._vmapped(x, eps, keys, step)
-            return self._looped(x, eps, keys, step)
+            return self._run(x, eps, keys, step)
 
     def _member_losses(
         self,

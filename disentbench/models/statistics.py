@@ -124,6 +124,7 @@ def training_statistics(
         "pack_size": pack_size,
         "precision": config.precision,
         "convolutions": config.convolutions,
+        "torch_compile": config.torch_compile,
         "device": device_label,
         "num_threads": torch.get_num_threads(),
         "data_stream": config.data_stream,

@@ -64,16 +64,21 @@ def test_study_models_per_trial_and_precision():
     assert "precision" not in default.trials()[0].identity()
     assert study.trials()[0].trial_id != default.trials()[0].trial_id
     assert load_study(CONFIGS / "unsupervised_study_v1.yaml").precision == "fp32"
-    # So with convolutions: native keeps the ids; matmul is its own model, packed apart.
-    matmul = parse_study({**STUDY, "training": {"steps": 10, "convolutions": "matmul"}})
-    assert matmul.convolutions == "matmul" and default.convolutions == "native"
-    assert "convolutions" not in default.trials()[0].identity()
-    assert matmul.trials()[0].identity()["convolutions"] == "matmul"
-    assert train_config(matmul.trials()[0], None).convolutions == "matmul"
+    # How convolutions are computed, and compiling, change speed and rounding only: same ids, and
+    # the trainer gets them.
+    speed = {"convolutions": "matmul", "torch_compile": True}
+    faster = parse_study({**STUDY, "training": {"steps": 10, **speed}})
+    assert default.convolutions == "native" and not default.torch_compile
+    assert [s.trial_id for s in faster.trials()] == [
+        s.trial_id for s in parse_study({**STUDY, "training": {"steps": 10}}).trials()
+    ]
+    config = train_config(faster.trials()[0], None)
+    assert config.convolutions == "matmul" and config.torch_compile
     for bad, field in (
         ({**STUDY, "resources": {"models_per_trial": 0}}, "resources.models_per_trial"),
         ({**STUDY, "training": {"precision": "fp16"}}, "training.precision"),
         ({**STUDY, "training": {"convolutions": "fft"}}, "training.convolutions"),
+        ({**STUDY, "training": {"torch_compile": "yes"}}, "training.torch_compile"),
     ):
         with pytest.raises(UserError, match=field):
             parse_study(bad)
