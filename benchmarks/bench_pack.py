@@ -281,6 +281,11 @@ def main() -> None:
         help="native (cuDNN/oneDNN; vmap packs: grouped) or matmul (batched matrix products)",
     )
     parser.add_argument(
+        "--cudnn-benchmark",
+        action="store_true",
+        help="let cuDNN time its algorithms (torch.backends.cudnn.benchmark; the trainer does not)",
+    )
+    parser.add_argument(
         "--torch-compile",
         action="store_true",
         help="compile each pack's forward pass (TrainConfig.torch_compile)",
@@ -297,6 +302,7 @@ def main() -> None:
         args.methods, args.ks, args.steps, args.warmup, args.eval_presets = "beta_vae", "1,2,4", 5, 2, "none"
     if args.threads:
         torch.set_num_threads(args.threads)
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else args.device)
     if args.device == "auto" and device.type != "cuda":
         device = torch.device("cpu")
@@ -320,6 +326,7 @@ def main() -> None:
         "channels_last": args.channels_last == "yes",
         "convolutions": args.convolutions,
         "torch_compile": args.torch_compile,
+        "cudnn_benchmark": args.cudnn_benchmark,
         # The trainer's layouts: the loop strategy (K = 1, CPU packs) follows channels_last; the
         # vmap strategy (K > 1 on an accelerator) runs channels-first.
         "layout": {
