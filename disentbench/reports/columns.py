@@ -139,6 +139,19 @@ def missing(df: pd.DataFrame, columns: Iterable[str]) -> list[str]:
     return [c for c in columns if c not in have]
 
 
+#: The columns that say which setting a model belongs to (what most analyses group by).
+SETTING_COLUMNS = ("dataset", "method", "strength")
+
+
+def lacking(df: pd.DataFrame, columns: Sequence[str], consequence: str) -> str | None:
+    """A note naming the columns of ``columns`` absent from ``df`` and what that prevents
+    (``consequence``), or ``None`` when all are there: the one wording every analysis uses."""
+    absent = [c for c in columns if c not in df.columns]
+    if not absent:
+        return None
+    return f"The table lacks the column(s) {', '.join(absent)}: {consequence}."
+
+
 def disentanglement_scores(df: pd.DataFrame) -> list[str]:
     """The disentanglement-score columns present in ``df``, the paper's six first."""
     return present(df, DISENTANGLEMENT_SCORES)

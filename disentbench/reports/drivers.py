@@ -63,9 +63,8 @@ def analyse(df: pd.DataFrame) -> Section:
         "decomposition of each score into method, hyper-parameter-within-method and "
         "seed-within-setting shares (docs/reference/analyses.md §3(c), the paper's Fig. 3 and claim c4).",
     )
-    need = [c for c in ("dataset", "method", "strength") if c not in df.columns]
-    if need:
-        section.note("The table lacks the column(s) " + ", ".join(need) + ": cannot split by them.")
+    if lack := C.lacking(df, C.SETTING_COLUMNS, "cannot split by them"):
+        section.note(lack)
         return section
     rows = C.representation(df, "mean")
     scores = C.disentanglement_scores(rows)

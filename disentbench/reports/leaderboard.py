@@ -90,11 +90,8 @@ def build(
     setting columns, or no model matches ``highlight``.
     """
     wanted = resolve_scores(preset, scores)
-    need = [c for c in ("dataset", "method", "strength") if c not in df.columns]
-    if need:
-        raise UserError(
-            "the results table lacks the column(s) " + ", ".join(need) + " needed for a leaderboard"
-        )
+    if lack := C.lacking(df, C.SETTING_COLUMNS, "a leaderboard needs them"):
+        raise UserError(f"results table: {lack}")
     rows = C.representation(df, representation)
     notes: list[str] = []
     if not scores and preset == "neurips2019":

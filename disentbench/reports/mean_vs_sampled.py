@@ -43,9 +43,8 @@ def analyse(df: pd.DataFrame) -> Section:
         "regularisation strength, per method (docs/reference/analyses.md §3(b), the paper's Fig. 1 and claim "
         "c3).",
     )
-    need = [c for c in ("dataset", "method", "strength", "representation") if c not in df.columns]
-    if need:
-        section.note("The table lacks the column(s) " + ", ".join(need) + ": cannot split by them.")
+    if lack := C.lacking(df, (*C.SETTING_COLUMNS, "representation"), "cannot split by them"):
+        section.note(lack)
         return section
     rows = C.completed(df)
     if not C.present(rows, [C.TC_COLUMN]):

@@ -133,9 +133,8 @@ def analyse(df: pd.DataFrame, draws: int = 10_000, seed: int = 0) -> Section:
         f"(docs/reference/analyses.md §3(e), the paper's Table 1; {draws:,} Monte-Carlo draws per cell).",
     )
     section.note(TIE_RULE)
-    need = [c for c in ("dataset", "method", "strength", "seed") if c not in df.columns]
-    if need:
-        section.note("The table lacks the column(s) " + ", ".join(need) + ": the protocol needs them.")
+    if lack := C.lacking(df, (*C.SETTING_COLUMNS, "seed"), "the protocol needs them"):
+        section.note(lack)
         return section
     rows = C.representation(df, "mean")
     paper = C.present(rows, C.PAPER_SCORES)

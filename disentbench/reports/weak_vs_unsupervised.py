@@ -159,9 +159,8 @@ def analyse(df: pd.DataFrame) -> Section:
         "seeds, and the spread across seeds (median over configurations of the interquartile range) "
         "of both groups (docs/reference/weak.md §4).",
     )
-    need = [c for c in ("dataset", "method", "strength") if c not in df.columns]
-    if need:
-        section.note("The table lacks the column(s) " + ", ".join(need) + ": cannot compare the groups.")
+    if lack := C.lacking(df, C.SETTING_COLUMNS, "cannot compare the groups"):
+        section.note(lack)
         return section
     rows = C.representation(df, "mean")
     rows = rows.assign(group=groups(rows["method"])).dropna(subset=["group"])
