@@ -44,3 +44,45 @@ def test_unmeasured_methods_count_as_the_mean_of_the_measured_six():
     best = {("beta_vae", "fp32"): {64: 50_000.0}, ("dip_vae_i", "fp32"): {64: 50_000.0, 128: None}}
     proj = bench.project(best, 1.0, EVAL, "fp32")
     assert proj["training_device_hours"] == pytest.approx(6 * 2_100 * 300_000 * 64 / 50_000 / 3600)
+
+
+def test_the_k_sweep_reports_failures_and_stops_at_its_budget(monkeypatch):
+    """A failing measurement is reported and the sweep goes on; a pack that does not fit is None;
+    after the deadline the rest is listed as not measured; every result is handed on at once."""
+    bench = _bench_pack()
+    calls = []
+
+    def fake_measure(method, k, data, device, precision, steps, warmup, **settings):
+        calls.append((method, k, settings))
+        if k == 2:
+            raise RuntimeError("cuDNN said no")
+        if k == 8:
+            return None  # out of memory
+        if k == 4:
+            clock["now"] = 100.0  # this measurement used up the budget
+        return 10.0 * k
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(bench, "measure_pack", fake_measure)
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock["now"])
+    seen = []
+    best, errors = bench.k_sweep(
+        ["beta_vae"],
+        [1, 2, 4, 8],
+        ["bf16"],
+        None,
+        None,
+        5,
+        1,
+        1,
+        deadline=50.0,
+        on_result=lambda b, e: seen.append(dict(b[("beta_vae", "bf16")])),
+        settings={"convolutions": "matmul"},
+    )
+    assert best[("beta_vae", "bf16")] == {1: 10.0, 8: None, 4: 40.0}
+    assert errors == {
+        "beta_vae/bf16/2": "RuntimeError: cuDNN said no",
+        "beta_vae/bf16/16": "not measured: time budget spent",
+    }
+    assert [k for _, k, _ in calls] == [1, 8, 2, 4] and calls[0][2] == {"convolutions": "matmul"}
+    assert seen == [{1: 10.0}, {1: 10.0, 8: None}, {1: 10.0, 8: None, 4: 40.0}]
