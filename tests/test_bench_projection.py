@@ -68,7 +68,7 @@ def test_the_k_sweep_reports_failures_and_stops_at_its_budget(monkeypatch):
     seen = []
     best, errors = bench.k_sweep(
         ["beta_vae"],
-        [1, 2, 4, 8],
+        [1, 8, 2, 4, 16],
         ["bf16"],
         None,
         None,
