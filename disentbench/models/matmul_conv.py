@@ -115,7 +115,7 @@ def conv2d(
         raise ValueError(
             f"matmul convolutions: no form for kernel {kernel}, stride {stride}, padding {padding}"
         )
-    return out + bias if bias is not None else out
+    return out + bias.to(out.dtype) if bias is not None else out  # autocast: stay in its dtype
 
 
 def conv_transpose2d(
@@ -140,4 +140,4 @@ def conv_transpose2d(
     taps = taps.permute(2, 4, 0, 3, 5, 1).reshape(2, 2, cin, 4 * cout)  # (e, e', c, (a, a', o))
     blocks = conv2x2(F.pad(x, (0, 0, 1, 1, 1, 1)), taps)  # (B, H + 1, W + 1, 4·Cout)
     out = depth_to_space(blocks)[:, 1:-1, 1:-1]
-    return out + bias if bias is not None else out
+    return out + bias.to(out.dtype) if bias is not None else out  # autocast: stay in its dtype

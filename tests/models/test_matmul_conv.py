@@ -157,3 +157,17 @@ def test_both_forms_of_the_2x2_convolution(cin, cout):
     want = torch.nn.functional.conv2d(x, weight)
     got = mc.conv2x2(x.permute(0, 2, 3, 1), weight.permute(2, 3, 1, 0)).permute(0, 3, 1, 2)
     torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+
+
+def test_under_bf16_autocast_activations_stay_bf16_as_with_native_layers():
+    """The bias is added in the product's dtype: a float32 bias would promote every activation
+    back to float32 (twice the memory traffic of the native path under autocast)."""
+    x = torch.rand(2, 1, 64, 64)
+    conv = initialize_(nn.Conv2d(1, 32, 4, 2, 1), torch.Generator().manual_seed(0))
+    for convolutions in ("native", "matmul"):
+        decoder = initialize_(Decoder(1, convolutions=convolutions), torch.Generator().manual_seed(1))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert decoder(torch.rand(2, 10)).dtype == torch.bfloat16, convolutions
+            assert conv(x).dtype == torch.bfloat16
+            matmul = mc.conv2d(x.permute(0, 2, 3, 1), conv.weight, conv.bias, conv.stride, conv.padding)
+            assert matmul.dtype == torch.bfloat16
