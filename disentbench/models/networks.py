@@ -48,10 +48,7 @@ class Encoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.convolutions == "matmul":
-            h = x.permute(0, 2, 3, 1)  # channels-last activations
-            for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
-                h = torch.relu(matmul_conv.conv2d(h, conv.weight, conv.bias, conv.stride, conv.padding))
-            h = h.permute(0, 3, 1, 2)  # flattened channels-first, as the native path
+            h = self._matmul_features(x)
         else:
             h = torch.relu(self.conv1(x))
             h = torch.relu(self.conv2(h))
@@ -59,6 +56,16 @@ class Encoder(nn.Module):
             h = torch.relu(self.conv4(h))
         h = torch.relu(self.fc(h.flatten(1)))
         return self.means(h), self.log_var(h)
+
+    # TorchScript export (disentbench.external.export) scripts the native path only. No annotations:
+    # TorchScript cannot resolve this module's postponed ones (it reads unannotated as Tensor).
+    @torch.jit.unused
+    def _matmul_features(self, x):  # type: ignore[no-untyped-def]
+        """The four convolutions as matrix products, ``(B, C, 64, 64)`` → ``(B, 64, 4, 4)``."""
+        h = x.permute(0, 2, 3, 1)  # channels-last activations
+        for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
+            h = torch.relu(matmul_conv.conv2d(h, conv.weight, conv.bias, conv.stride, conv.padding))
+        return h.permute(0, 3, 1, 2)  # flattened channels-first, as the native path
 
 
 class Decoder(nn.Module):
@@ -80,15 +87,20 @@ class Decoder(nn.Module):
         h = torch.relu(self.fc1(z))
         h = torch.relu(self.fc2(h)).view(-1, 64, 4, 4)
         if self.convolutions == "matmul":
-            h = h.permute(0, 2, 3, 1)  # channels-last activations
-            for layer in (self.deconv1, self.deconv2, self.deconv3, self.deconv4):
-                out = matmul_conv.conv_transpose2d(h, layer.weight, layer.bias, layer.stride, layer.padding)
-                h = torch.relu(out) if layer is not self.deconv4 else out
-            return h.permute(0, 3, 1, 2)
+            return self._matmul_logits(h)
         h = torch.relu(self.deconv1(h))
         h = torch.relu(self.deconv2(h))
         h = torch.relu(self.deconv3(h))
         return self.deconv4(h)
+
+    @torch.jit.unused  # unannotated as Encoder._matmul_features
+    def _matmul_logits(self, h):  # type: ignore[no-untyped-def]
+        """The four transposed convolutions as matrix products, ``(B, 64, 4, 4)`` → logits."""
+        h = h.permute(0, 2, 3, 1)  # channels-last activations
+        for layer in (self.deconv1, self.deconv2, self.deconv3, self.deconv4):
+            out = matmul_conv.conv_transpose2d(h, layer.weight, layer.bias, layer.stride, layer.padding)
+            h = torch.relu(out) if layer is not self.deconv4 else out
+        return h.permute(0, 3, 1, 2)
 
 
 class Discriminator(nn.Module):
