@@ -253,7 +253,14 @@ class PackForward:
         }
         self.compiled = compiled
         run = self._vmapped if strategy == "vmap" else self._looped
-        self._run = torch.compile(run, backend=COMPILE_BACKEND, dynamic=False) if compiled else run
+        if compiled:
+            # Each pack compiles afresh: Dynamo keys its cache on this method's code, shared by
+            # every pack of the process (a Ray worker trains pack after pack), and past its
+            # recompile limit it would quietly run eager while the record says compiled. One
+            # compile per pack is nothing against its training.
+            torch._dynamo.reset()
+            run = torch.compile(run, backend=COMPILE_BACKEND, dynamic=False)
+        self._run = run
 
     def __call__(
         self, x: torch.Tensor, eps: torch.Tensor, keys: torch.Tensor | None, step: int | torch.Tensor

@@ -62,3 +62,29 @@ def test_a_compiled_pack_trains_as_the_eager_pack(monkeypatch):
         for got, want in zip(runs[True][k], runs[False][k], strict=True):
             for key, value in want.items():
                 assert got[key] == pytest.approx(value, rel=1e-5, abs=1e-6), key
+
+
+def test_every_pack_of_a_process_is_compiled(monkeypatch):
+    """Packs trained one after another in one process (a Ray worker) each run compiled: none falls
+    back to eager at Dynamo's recompile limit (lowered to 2 here; PyTorch's default is 8)."""
+    graphs = []
+
+    def aot_eager_counting(graph_module, example_inputs):
+        graphs.append(graph_module)
+        return torch._dynamo.lookup_backend("aot_eager")(graph_module, example_inputs)
+
+    monkeypatch.setattr(packed_module, "COMPILE_BACKEND", aot_eager_counting)
+    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 2)
+    for beta in (1, 2, 4):  # K = 1 each, the loop strategy: the strength is a Python float there
+        config = TrainConfig(
+            dataset="synthetic_squares",
+            method="beta_vae",
+            params={"beta": beta},
+            steps=2,
+            batch_size=8,
+            eval_batches=1,
+            device="cpu",
+            torch_compile=True,
+        )
+        train_pack([config], SquaresData())
+    assert len(graphs) == 3
