@@ -85,6 +85,8 @@ RESUME_FIELDS = (
     "data_stream",
     "precision",
 )
+#: Config fields that may change at a resume (speed and float rounding only); a change is logged.
+SPEED_FIELDS = ("convolutions", "torch_compile", "channels_last", "cuda_graphs")
 #: Format 4 records the layout of its Adam moment rows (``channels_last``).
 CHECKPOINT_FORMAT_VERSION = 4
 #: Format 3: padded rows in the layout of the writer's ``channels_last`` (its config).
@@ -303,6 +305,16 @@ class _Pack:
                     raise UserError(
                         f"{where}: checkpoint has {field_name}={old.get(field_name)!r}, "
                         f"this run has {getattr(config, field_name)!r}; refusing to resume"
+                    )
+            for field_name in SPEED_FIELDS:
+                if k == 0 and field_name in old and old[field_name] != getattr(config, field_name):
+                    logger.warning(
+                        "%s: written with %s=%r, resuming with %r (speed and float rounding only; "
+                        "the record shows the new value)",
+                        path,
+                        field_name,
+                        old[field_name],
+                        getattr(config, field_name),
                     )
             if old.get("resolved_params") != self.params[k]:
                 raise UserError(
@@ -610,7 +622,10 @@ def _member_result(
         eval_seconds=time.perf_counter() - eval_started,
     )
     stats["pack_strategy"] = pack.strategy
-    stats["conv_layout"] = "channels-last" if pack.nets.channels_last else "channels-first"
+    if config.convolutions == "matmul":  # activations channels-last whatever the weights' layout
+        stats["conv_layout"] = "matmul (channels-last activations)"
+    else:
+        stats["conv_layout"] = "channels-last" if pack.nets.channels_last else "channels-first"
     for module in nets.modules().values():
         module.eval()
     model = TrainedModel(config, nets.encoder, nets.decoder, stats)

@@ -350,3 +350,16 @@ def test_a_checkpoint_resumes_across_layouts(tmp_path, monkeypatch, writer, read
             want = getattr(straight[k].model, part).state_dict()
             for name, got in getattr(resumed[k].model, part).state_dict().items():
                 torch.testing.assert_close(got, want[name], rtol=0, atol=1e-6, msg=f"{k} {part}.{name}")
+
+
+def test_resuming_with_other_convolutions_is_said_and_recorded(checkpoint, caplog):
+    """A speed setting may change at a resume (rounding only); the log says so and the record
+    carries the value the run continued with."""
+    with caplog.at_level(logging.WARNING):
+        resumed = train(
+            _config(steps=6, convolutions="matmul"), SquaresData(), checkpoint_dir=checkpoint.parent
+        )
+    assert resumed.training_stats["resumed_from_step"] == 4
+    assert "convolutions='native', resuming with 'matmul'" in caplog.text
+    assert resumed.training_stats["convolutions"] == "matmul"
+    assert resumed.training_stats["conv_layout"] == "matmul (channels-last activations)"
