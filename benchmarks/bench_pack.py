@@ -342,7 +342,10 @@ def main() -> None:
             results["errors"] = errors
         results["loadavg"] = os.getloadavg()
         if args.json:
-            args.json.write_text(json.dumps(results, indent=2))
+            # Whole or not at all: the run may be killed at its time limit mid-write.
+            partial = args.json.with_name(args.json.name + ".part")
+            partial.write_text(json.dumps(results, indent=2))
+            os.replace(partial, args.json)
 
     with tempfile.TemporaryDirectory() as tmp:
         data = reduced_dsprites(Path(tmp))

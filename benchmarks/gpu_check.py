@@ -9,7 +9,9 @@ time limit inside ``--budget`` seconds:
 2. all six methods at K = 64 in the way that was fastest for β-VAE at bf16 (bf16, then TF32),
    for the projection;
 3. the per-layer forms of ``bench_conv_forms.py`` at K = 64;
-4. the CUDA tests (``tests/models/test_cuda*.py``).
+4. the CUDA tests (``tests/models/test_cuda*.py``, which train vmapped ``matmul`` packs, also
+   compiled at bf16, against native solo runs): their :data:`TESTS_SECONDS` are kept back from
+   the steps before them, so they run whatever the benchmarks take.
 
 Everything goes into two files under ``--out``: ``gpu-check.log`` (all output) and
 ``gpu-check.json`` (each step's JSON by name, rewritten after every step), so a lease that ends
@@ -34,13 +36,13 @@ HERE = Path(__file__).resolve().parent
 
 #: (name, bench_pack arguments, seconds): the ways of running a pack. ``{K}`` is the pack size.
 VARIANTS = [
-    ("native", ["--ks", "1,{K}", "--precisions", "tf32,bf16"], 90),
-    ("native-cudnn-benchmark", ["--ks", "{K}", "--precisions", "tf32,bf16", "--cudnn-benchmark"], 60),
-    ("matmul", ["--ks", "1,{K}", "--precisions", "tf32,bf16", "--convolutions", "matmul"], 90),
+    ("native", ["--ks", "1,{K}", "--precisions", "tf32,bf16"], 75),
+    ("native-cudnn-benchmark", ["--ks", "{K}", "--precisions", "tf32,bf16", "--cudnn-benchmark"], 50),
+    ("matmul", ["--ks", "1,{K}", "--precisions", "tf32,bf16", "--convolutions", "matmul"], 75),
     (
         "matmul-compiled",
         ["--ks", "{K}", "--precisions", "bf16,tf32", "--convolutions", "matmul", "--torch-compile"],
-        150,
+        140,
     ),
 ]
 #: bench_pack flags of each variant, repeated by the run over all methods.
@@ -50,6 +52,16 @@ SETTINGS = {
     "matmul": ["--convolutions", "matmul"],
     "matmul-compiled": ["--convolutions", "matmul", "--torch-compile"],
 }
+
+
+#: Seconds kept for the CUDA tests, which run last: every step before them stops that much early.
+TESTS_SECONDS = 100
+
+
+def _text(output: bytes | str | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
 
 
 def fastest_variant(results: dict, k: int, precision: str = "bf16") -> str:
@@ -104,26 +116,31 @@ def main() -> None:
         log.flush()
 
     def run(name: str, command: list[str], seconds: float, json_path: Path | None = None) -> None:
-        left = deadline - time.monotonic()
+        """Run ``command`` for at most ``seconds`` (less if the budget is nearly spent); a bench
+        command's own ``--budget`` is given as ``{BUDGET}`` and set 30 s inside that limit."""
+        left = deadline - time.monotonic() - TESTS_SECONDS * (name != "cuda-tests")
         if left < 20:
             say(f"== {name}: skipped, {left:.0f} s left")
             merged[name] = {"skipped": "time budget spent"}
             return
         limit = min(seconds, left - 5)
+        command = [part.replace("{BUDGET}", str(max(10, int(limit - 30)))) for part in command]
         say(f"== {name} (limit {limit:.0f} s): {' '.join(command)}")
         started = time.monotonic()
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=limit, cwd=HERE.parent)
             output, status = done.stdout + done.stderr, done.returncode
         except subprocess.TimeoutExpired as expired:
-            output = (expired.stdout or b"").decode() + (expired.stderr or b"").decode()
+            output = _text(expired.stdout) + _text(expired.stderr)
             status = "timeout"
         say(output.rstrip())
         say(f"== {name}: exit {status} after {time.monotonic() - started:.0f} s")
+        merged[name] = {"exit": status}
         if json_path is not None and json_path.exists():
-            merged[name] = json.loads(json_path.read_text())
-        else:
-            merged[name] = {"exit": status}
+            try:
+                merged[name] = json.loads(json_path.read_text())
+            except ValueError as error:
+                say(f"== {name}: its JSON does not parse ({error})")
         merged_path.write_text(json.dumps(merged, indent=2))
 
     import torch
@@ -132,22 +149,22 @@ def main() -> None:
     say(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {where}")
     bench = [sys.executable, str(HERE / "bench_pack.py"), "--device", args.device, "--steps", args.steps]
     bench += ["--warmup", args.warmup, "--rounds", "1", "--eval-presets", "none", "--methods", "beta_vae"]
+    bench += ["--budget", "{BUDGET}"]
     k = str(args.k)
     with tempfile.TemporaryDirectory() as tmp:
         for name, extra, seconds in VARIANTS:
             path = Path(tmp) / f"{name}.json"
             extra = [part.replace("{K}", k) for part in extra]
-            run(name, [*bench, *extra, "--budget", str(seconds - 30), "--json", str(path)], seconds, path)
+            run(name, [*bench, *extra, "--json", str(path)], seconds, path)
         best = fastest_variant(merged, args.k)
         say(f"fastest at bf16, K = {k}: {best}")
-        for precision, seconds in (("bf16", 150), ("tf32", 120)):
+        for precision, seconds in (("bf16", 120), ("tf32", 90)):
             path = Path(tmp) / f"all-{precision}.json"
             extra = ["--methods", "all", "--ks", k, "--precisions", precision, *SETTINGS[best]]
-            command = [*bench, *extra, "--budget", str(seconds - 30), "--json", str(path)]
-            run(f"all-methods-{precision}-{best}", command, seconds, path)
+            run(f"all-methods-{precision}-{best}", [*bench, *extra, "--json", str(path)], seconds, path)
         forms = Path(tmp) / "conv-forms.json"
         command = [sys.executable, str(HERE / "bench_conv_forms.py"), "--device", args.device, "--k", k]
-        run("conv-forms", [*command, "--precisions", "tf32,bf16", "--json", str(forms)], 60, forms)
+        run("conv-forms", [*command, "--precisions", "tf32,bf16", "--json", str(forms)], 45, forms)
         tests = [
             sys.executable,
             "-m",
@@ -155,7 +172,7 @@ def main() -> None:
             "tests/models/test_cuda.py",
             "tests/models/test_cuda_pack.py",
         ]
-        run("cuda-tests", [*tests, "-q", "-p", "no:cacheprovider"], 150)
+        run("cuda-tests", [*tests, "-q", "-p", "no:cacheprovider"], TESTS_SECONDS)
     say(f"done; {max(0.0, deadline - time.monotonic()):.0f} s of the budget left")
 
 

@@ -3,7 +3,7 @@
 
 Why: a pack of K models run with ``vmap`` turns each convolution into one grouped convolution
 (``groups = K``), and on an H200 cuDNN's grouped kernels for these small layers (32–64 channels)
-capped a pack of 64 β-VAEs at ≈ 105k images/s at TF32 (docs/performance.md). Written as matrix
+were most of a packed iteration's time (docs/performance.md). Written as matrix
 products, each layer of K models is one *batched* matrix product over the K models (``vmap`` turns
 ``mm`` into ``bmm``), with every model's product large (rows = batch × pixels) — the shape
 cuBLAS's tensor-core kernels are made for. The arithmetic is the same sum of products as the
@@ -39,6 +39,8 @@ CONVOLUTIONS = ("native", "matmul")
 def space_to_depth(x: torch.Tensor) -> torch.Tensor:
     """``(B, H, W, C)`` → ``(B, H/2, W/2, 4C)``, channels ordered ``(row phase, column phase, c)``."""
     b, h, w, c = x.shape
+    if h % 2 or w % 2:
+        raise ValueError(f"matmul convolutions: need even image sides, got {h}×{w}")
     return x.reshape(b, h // 2, 2, w // 2, 2, c).permute(0, 1, 3, 2, 4, 5).reshape(b, h // 2, w // 2, 4 * c)
 
 
@@ -100,7 +102,9 @@ def conv2d(
     padding: int | tuple[int, ...] | str,
 ) -> torch.Tensor:
     """``F.conv2d(x, weight, bias, stride, padding)`` on channels-last ``x (B, H, W, Cin)``
-    (``weight (Cout, Cin, kh, kw)`` as ``nn.Conv2d`` holds it) → ``(B, H', W', Cout)``."""
+    (``weight (Cout, Cin, kh, kw)`` as ``nn.Conv2d`` holds it) → ``(B, H', W', Cout)``, for the
+    study's two kinds (4×4 stride 2 padding 1, 2×2 stride 2 no padding) on even sides; other
+    layers raise ``ValueError``."""
     kernel, stride, padding = tuple(weight.shape[-2:]), _pair(stride), _pair(padding)  # type: ignore[arg-type]
     cout, cin = weight.shape[:2]
     if kernel == (2, 2) and stride == (2, 2) and padding == (0, 0):
@@ -126,7 +130,8 @@ def conv_transpose2d(
     padding: int | tuple[int, ...],
 ) -> torch.Tensor:
     """``F.conv_transpose2d(x, weight, bias, stride, padding)`` on channels-last ``x (B, H, W, Cin)``
-    (``weight (Cin, Cout, kh, kw)``) → ``(B, 2H, 2W, Cout)``."""
+    (``weight (Cin, Cout, kh, kw)``) → ``(B, 2H, 2W, Cout)``, for the study's kind only (4×4,
+    stride 2, padding 1, no output padding); others raise ``ValueError``."""
     kernel, stride, padding = tuple(weight.shape[-2:]), _pair(stride), _pair(padding)
     if not (kernel == (4, 4) and stride == (2, 2) and padding == (1, 1)):
         raise ValueError(

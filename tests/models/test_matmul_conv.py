@@ -76,6 +76,8 @@ def test_a_layer_without_a_form_is_refused():
         mc.conv2d(torch.zeros(1, 8, 8, 2), torch.zeros(2, 2, 3, 3), None, 1, 1)
     with pytest.raises(ValueError, match="transposed"):
         mc.conv_transpose2d(torch.zeros(1, 8, 8, 2), torch.zeros(2, 2, 2, 2), None, 2, 0)
+    with pytest.raises(ValueError, match="even image sides"):
+        mc.conv2d(torch.zeros(1, 7, 8, 2), torch.zeros(2, 2, 2, 2), None, 2, 0)
     with pytest.raises(ValueError, match="convolutions"):
         Encoder(1, convolutions="winograd")
     with pytest.raises(UserError, match="convolutions"):
@@ -84,7 +86,8 @@ def test_a_layer_without_a_form_is_refused():
 
 def test_vmapped_networks_equal_native_per_model_without_fallbacks():
     """K = 3 encoders + decoders stacked and vmapped (what a vmap pack runs) give each model's
-    native output; vmap batches every op itself (no per-model fallback loop, which would warn)."""
+    native output and gradients; vmap batches every op itself (no per-model fallback loop, which
+    would warn)."""
     generators = [torch.Generator().manual_seed(k) for k in range(3)]
     native = [(initialize_(Encoder(1).double(), g), initialize_(Decoder(1).double(), g)) for g in generators]
     encoders, _ = stack_module_state([e for e, _ in native])
@@ -99,10 +102,16 @@ def test_vmapped_networks_equal_native_per_model_without_fallbacks():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # vmap's "not yet implemented the batching rule" fallback
         logits, log_vars = vmap(one)(encoders, decoders, x)
+    (logits.square().sum() + log_vars.sum()).backward()
     for k, (encoder, decoder) in enumerate(native):
         mean, log_var = encoder(x[k])
+        native_logits = decoder(mean)
         torch.testing.assert_close(log_vars[k], log_var, rtol=0, atol=1e-12)
-        torch.testing.assert_close(logits[k], decoder(mean), rtol=0, atol=1e-12)
+        torch.testing.assert_close(logits[k], native_logits, rtol=0, atol=1e-12)
+        (native_logits.square().sum() + log_var.sum()).backward()
+        for stacked, module in ((encoders, encoder), (decoders, decoder)):
+            for name, param in module.named_parameters():
+                torch.testing.assert_close(stacked[name].grad[k], param.grad, rtol=1e-10, atol=1e-10)
 
 
 def _configs(convolutions: str, steps: int = 12) -> list[TrainConfig]:
