@@ -328,11 +328,14 @@ def main() -> None:
         "torch_compile": args.torch_compile,
         "cudnn_benchmark": args.cudnn_benchmark,
         # The trainer's layouts: the loop strategy (K = 1, CPU packs) follows channels_last; the
-        # vmap strategy (K > 1 on an accelerator) runs channels-first.
+        # vmap strategy (K > 1 on an accelerator) runs channels-first; matmul convolutions keep
+        # their activations channels-last.
         "layout": {
             "loop": "channels-last" if args.channels_last == "yes" else "channels-first",
             "vmap": "channels-first",
-        },
+        }
+        if args.convolutions == "native"
+        else {strategy: "matmul, channels-last activations" for strategy in ("loop", "vmap")},
     }
 
     def save(best=None, errors=None) -> None:
