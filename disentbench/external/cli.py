@@ -51,7 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--results", type=Path, metavar="DIR", help="write a result record into this directory")
     p.add_argument("--study", default="external", help="study name in the record (default external)")
     p.add_argument(
-        "--preset", default="paper", help="metric preset: paper (the study's sizes, default) or fast"
+        "--preset",
+        default="paper",
+        help="metric preset: paper (the study's sizes, default), fast, smoke (pipeline checks, not numbers)",
     )
     p.add_argument(
         "--metrics",

@@ -95,7 +95,7 @@ def test_run_is_quiet_and_listens_on_loopback_only(dsprites_root, tmp_path):
         "methods": {"factor_vae": [10]},
         "seeds": [0],
         "training": {"steps": 40, "batch_size": 16, "checkpoint_every": 10, "eval_batches": 2},
-        "evaluation": {"preset": "fast", "metrics": ["mig", "modularity_explicitness"]},
+        "evaluation": {"preset": "smoke", "metrics": ["mig", "modularity_explicitness"]},
         "resources": {"cpus_per_trial": 1, "max_failures": 0},
     }
     path = tmp_path / "quiet.yaml"

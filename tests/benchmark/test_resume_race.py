@@ -58,7 +58,7 @@ def test_retry_resumes_from_a_persisted_but_unregistered_checkpoint(ray_session,
         "methods": {"beta_vae": [1]},
         "seeds": [0],
         "training": {"steps": 40, "batch_size": 16, "checkpoint_every": 20, "eval_batches": 2},
-        "evaluation": {"preset": "fast", "metrics": ["mig"], "representations": ["mean"]},
+        "evaluation": {"preset": "smoke", "metrics": ["mig"], "representations": ["mean"]},
         "resources": {"cpus_per_trial": 1, "max_failures": 1},
     }
     path = tmp_path / "race.yaml"

@@ -1,6 +1,6 @@
 """The runner with real Ray and the real trial (data, models, metrics): end to end.
 
-Trials are tiny (tens of steps, ``fast`` preset, one or two metrics) so the whole file stays
+Trials are tiny (tens of steps, the ``smoke`` metric preset, one or two metrics) so the whole file stays
 within the area's time budget. The fault cases (killed worker, interrupted driver, a separate
 ``ray start`` cluster with two nodes) are marked slow; CI runs them too.
 """
@@ -32,8 +32,8 @@ from disentbench.results.records import existing_records
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TINY = {"steps": 20, "batch_size": 16, "checkpoint_every": 10, "eval_batches": 2}
-FAST_EVAL = {"preset": "fast", "metrics": ["mig"], "representations": ["mean", "sampled"]}
-MEAN_ONLY = {**FAST_EVAL, "representations": ["mean"]}
+SMOKE_EVAL = {"preset": "smoke", "metrics": ["mig"], "representations": ["mean", "sampled"]}
+MEAN_ONLY = {**SMOKE_EVAL, "representations": ["mean"]}
 
 
 def _study(tmp_path: Path, name: str, **fields) -> Path:
@@ -55,7 +55,7 @@ def _study(tmp_path: Path, name: str, **fields) -> Path:
 def test_smoke_study_through_cli(ray_session, dsprites_root, tmp_path, capsys):
     smoke = yaml.safe_load((CONFIGS / "smoke.yaml").read_text())
     smoke["training"] = dict(TINY)
-    smoke["evaluation"] = dict(FAST_EVAL)
+    smoke["evaluation"] = dict(SMOKE_EVAL)
     path = tmp_path / "smoke.yaml"
     path.write_text(yaml.safe_dump(smoke))
     results = tmp_path / "results"
@@ -141,14 +141,18 @@ def test_impossible_resources_exit_2_before_any_trial(ray_session, dsprites_root
     assert not list((results / "records").glob("*.json"))
 
 
-def test_worker_failure_records_the_whole_cause(ray_session, tmp_path):
+def test_worker_failure_records_the_whole_cause(ray_session, dsprites_root, tmp_path):
     def trainable(config):
         try:
             import disentbench_no_such_module  # noqa: F401
         except ModuleNotFoundError as exc:
             raise RuntimeError("An unexpected internal error occurred") from exc
 
-    summary = run_study(load_study(_study(tmp_path, "cause")), tmp_path / "results", trainable=trainable)
+    # The session's reduced dSprites as the data root: without one the run renders the full
+    # stand-in (~30 s) that this trainable never reads.
+    options = RunOptions(data_root=str(dsprites_root))
+    study = load_study(_study(tmp_path, "cause"))
+    summary = run_study(study, tmp_path / "results", options, trainable=trainable)
     assert summary.failed == 1
     (record,) = existing_records(tmp_path / "results").values()
     assert "ModuleNotFoundError: No module named 'disentbench_no_such_module'" in record["error"]
@@ -331,16 +335,22 @@ def _ray_start(args: list[str], temp_dir: Path, env: dict[str, str]) -> subproce
     )
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Stop one ``ray start --block`` we started, with its process group (by id)."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+def _stop(*processes: subprocess.Popen) -> None:
+    """Stop the ``ray start --block`` nodes we started, each with its process group (by id).
+
+    A node's raylet and GCS take about 30 s to exit on SIGTERM; the test's cluster is thrown away,
+    so after a few seconds' grace the groups are killed.
+    """
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    for process in running:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 @pytest.mark.slow
@@ -378,6 +388,9 @@ def test_two_node_cluster_through_address(dsprites_root, tmp_path):
         # A driver without the token is refused with one message saying what to set.
         stranger = {k: v for k, v in env.items() if k not in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")}
         stranger["HOME"] = str(tmp_path / "stranger")
+        # Ray retries a refused connection 20 times, a second apart, before it raises; 3 tries
+        # reach the same refusal.
+        stranger["RAY_NUM_REDIS_GET_RETRIES"] = "3"
         command = [sys.executable, "-m", "disentbench.cli", "run", str(path), "--results", str(results)]
         refused = subprocess.run(
             [*command, "--data-root", str(dsprites_root), "--address", address],
@@ -408,9 +421,7 @@ def test_two_node_cluster_through_address(dsprites_root, tmp_path):
         assert len(records) == 2 and all(r["status"] == "completed" for r in records.values())
         assert len({r["node_id"] for r in records.values()}) == 2  # one trial on each node
     finally:
-        if worker is not None:
-            _stop(worker)
-        _stop(head)
+        _stop(*[p for p in (worker, head) if p is not None])
 
 
 def _wait_for_nodes(address: str, count: int, env: dict[str, str]) -> None:

@@ -22,7 +22,7 @@ def _study(tmp_path: Path, **resources) -> Path:
         "methods": {"beta_vae": [1, 4], "factor_vae": [10]},
         "seeds": [0, 1],
         "training": {"steps": 24, "batch_size": 16, "checkpoint_every": 12, "eval_batches": 2},
-        "evaluation": {"preset": "fast", "metrics": ["mig"], "representations": ["mean"]},
+        "evaluation": {"preset": "smoke", "metrics": ["mig"], "representations": ["mean"]},
         "resources": {"cpus_per_trial": 1, "max_failures": 0, **resources},
     }
     path = tmp_path / "packed.yaml"

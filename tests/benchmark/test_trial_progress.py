@@ -34,7 +34,7 @@ def test_factor_vae_progress_counts_its_own_iterations(dsprites_root, tmp_path):
             "methods": {"factor_vae": [10]},
             "seeds": [0],
             "training": {"steps": 20, "batch_size": 16, "checkpoint_every": 5, "eval_batches": 2},
-            "evaluation": {"preset": "fast", "metrics": ["mig"], "representations": ["mean"]},
+            "evaluation": {"preset": "smoke", "metrics": ["mig"], "representations": ["mean"]},
         }
     )
     (spec,) = study.trials()

@@ -30,7 +30,7 @@ def test_plugin_runs_through_a_study_and_the_report(plugin_path, dsprites_root, 
                 "methods": {"beta_vae": [1], PLUGIN: {"beta": [4]}, "extplug_broken:vae": {"beta": [1]}},
                 "seeds": [0],
                 "training": {"steps": 20, "batch_size": 16, "checkpoint_every": 10, "eval_batches": 2},
-                "evaluation": {"preset": "fast", "metrics": ["mig"], "representations": ["mean"]},
+                "evaluation": {"preset": "smoke", "metrics": ["mig"], "representations": ["mean"]},
                 "resources": {"cpus_per_trial": 1, "max_failures": 0},
             }
         )

@@ -19,7 +19,7 @@ STUDY = {
     "datasets": ["dsprites_full"],
     "seeds": [0],
     "training": {"steps": 3, "batch_size": 8, "eval_batches": 1, "checkpoint_every": 3},
-    "evaluation": {"preset": "fast", "metrics": ["mig"], "representations": ["mean"]},
+    "evaluation": {"preset": "smoke", "metrics": ["mig"], "representations": ["mean"]},
 }
 
 

@@ -23,7 +23,7 @@ STUDY = {
     "seeds": 1,
     "training": {"steps": 20, "batch_size": 16, "eval_batches": 1},
     "evaluation": {
-        "preset": "fast",
+        "preset": "smoke",
         "metrics": ["mig", "controllability"],
         "representations": ["mean", "sampled"],
         "save_traversals": True,

@@ -13,10 +13,10 @@ from disentbench.metrics.evaluate import _estimator_note
 
 
 def test_registry_and_lookup():
-    assert set(PRESETS) == {"paper", "fast"}
+    assert set(PRESETS) == {"paper", "fast", "smoke"}
     assert get_preset("fast") is PRESETS["fast"]
     assert get_preset(PRESETS["paper"]) is PRESETS["paper"]
-    with pytest.raises(UserError, match="preset must be one of paper, fast"):
+    with pytest.raises(UserError, match="preset must be one of paper, fast, smoke"):
         get_preset("quick")
 
 
@@ -46,6 +46,18 @@ def test_fast_states_its_choices_in_the_output():
     assert out["meta.preset"] == "fast"
     assert "GradientBoostingClassifier(n_estimators=20)" in out["meta.preset_notes"]
     assert out["meta.gbt_implementation"] == "disentbench"
+
+
+def test_smoke_says_it_is_for_pipeline_checks_and_still_scores_the_identity_near_one():
+    """Few points, but each score's whole code path: the identity is still disentangled."""
+    metrics = ["beta_vae", "factor_vae", "mig", "dci", "sap", "irs"]
+    out = evaluate(IdentityObservationsData(), lambda x: x * 1.0, preset="smoke", metrics=metrics)
+    assert out["meta.preset"] == "smoke"
+    assert out["meta.preset_notes"].startswith("pipeline checks, not numbers")
+    assert not [key for key in out if key.startswith("error.")]
+    assert out["beta_vae.eval_accuracy"] == out["factor_vae.eval_accuracy"] == 1.0
+    assert out["mig.discrete_mig"] > 0.9 and out["dci.disentanglement"] > 0.99
+    assert out["irs.IRS"] > 0.9 and 0.0 <= out["sap.SAP_score"] <= 1.0
 
 
 def test_params_for_returns_a_copy():

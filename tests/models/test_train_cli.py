@@ -85,10 +85,10 @@ def test_train_then_evaluate(dsprites_root, tmp_path, capsys):
     again = json.loads(capsys.readouterr().out)
     assert again["resumed_from_step"] == 12 and again["loss"] == stats["loss"]
 
-    argv = ["evaluate", str(out), "--preset", "fast", "--metrics", "mig", "--data-root", str(dsprites_root)]
+    argv = ["evaluate", str(out), "--preset", "smoke", "--metrics", "mig", "--data-root", str(dsprites_root)]
     assert main([*argv, "--representation", "sampled"]) == 0
     scores = json.loads(capsys.readouterr().out)
-    assert scores["meta.preset"] == "fast" and scores["meta.representation"] == "sampled"
+    assert scores["meta.preset"] == "smoke" and scores["meta.representation"] == "sampled"
     assert 0.0 <= scores["mig.discrete_mig"] <= 1.0
     assert not any(key.startswith("sap.") for key in scores)
     assert json.loads((out / "scores_sampled.json").read_text()) == scores
@@ -116,7 +116,7 @@ def test_weak_model_trains_with_the_default_out_and_is_evaluated(
         "evaluate",
         str(out),
         "--preset",
-        "fast",
+        "smoke",
         "--metrics",
         "mig",
         "--data-root",
