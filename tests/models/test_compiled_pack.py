@@ -74,7 +74,12 @@ def test_every_pack_of_a_process_is_compiled(monkeypatch):
         return torch._dynamo.lookup_backend("aot_eager")(graph_module, example_inputs)
 
     monkeypatch.setattr(packed_module, "COMPILE_BACKEND", aot_eager_counting)
-    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 2)
+    with torch._dynamo.config.patch(recompile_limit=2):  # not monkeypatch: it cannot restore it
+        _train_three_packs()
+    assert len(graphs) == 3
+
+
+def _train_three_packs() -> None:
     for beta in (1, 2, 4):  # K = 1 each, the loop strategy: the strength is a Python float there
         config = TrainConfig(
             dataset="synthetic_squares",
@@ -87,4 +92,3 @@ def test_every_pack_of_a_process_is_compiled(monkeypatch):
             torch_compile=True,
         )
         train_pack([config], SquaresData())
-    assert len(graphs) == 3
