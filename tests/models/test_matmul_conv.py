@@ -114,7 +114,7 @@ def test_vmapped_networks_equal_native_per_model_without_fallbacks():
                 torch.testing.assert_close(stacked[name].grad[k], param.grad, rtol=1e-10, atol=1e-10)
 
 
-def _configs(convolutions: str, steps: int = 12) -> list[TrainConfig]:
+def _configs(convolutions: str, steps: int = 6) -> list[TrainConfig]:
     common = dict(
         dataset="synthetic_squares", steps=steps, batch_size=8, log_every=1, eval_batches=1, device="cpu"
     )
@@ -144,7 +144,7 @@ def test_a_matmul_pack_trains_as_native_solo_runs_and_packing_changes_nothing():
     vmapped, results = _pack_losses(matmul_configs, "vmap")
     looped, _ = _pack_losses(matmul_configs, "loop")
     for k, config in enumerate(matmul_configs):
-        assert len(vmapped[k]) == len(native[k]) == 12
+        assert len(vmapped[k]) == len(native[k]) == 6
         for got, want in zip(vmapped[k], native[k], strict=True):
             for key in ("loss", "reconstruction_loss"):
                 assert got[key] == pytest.approx(want[key], rel=1e-4), key
