@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from _benchmarks import load_benchmark
 
 
 def _bench_pack():
-    spec = importlib.util.spec_from_file_location("bench_pack", BENCHMARKS / "bench_pack.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["bench_pack"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_benchmark("bench_pack")
 
 
 EVAL = {"paper": {"scoring_seconds": 10.0, "images": 1_000_000, "cores": 4, "source": "test"}}

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from _benchmarks import load_benchmark
 
 
 def _compare_results():
-    spec = importlib.util.spec_from_file_location("compare_results", BENCHMARKS / "compare_results.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_benchmark("compare_results")
 
 
 def _write(results: Path, trial: str, mig: float, seconds: float, loss: float) -> None:
