@@ -34,24 +34,21 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-#: (name, bench_pack arguments, seconds): the ways of running a pack. ``{K}`` is the pack size.
+#: The ways of running a pack: (name, the ``TrainConfig`` settings as bench_pack flags, what this
+#: run sweeps, seconds). ``{K}`` is the pack size.
 VARIANTS = [
-    ("native", ["--ks", "1,{K}", "--precisions", "tf32,bf16"], 75),
-    ("native-cudnn-benchmark", ["--ks", "{K}", "--precisions", "tf32,bf16", "--cudnn-benchmark"], 50),
-    ("matmul", ["--ks", "1,{K}", "--precisions", "tf32,bf16", "--convolutions", "matmul"], 75),
+    ("native", [], ["--ks", "1,{K}", "--precisions", "tf32,bf16"], 75),
+    ("native-cudnn-benchmark", ["--cudnn-benchmark"], ["--ks", "{K}", "--precisions", "tf32,bf16"], 50),
+    ("matmul", ["--convolutions", "matmul"], ["--ks", "1,{K}", "--precisions", "tf32,bf16"], 75),
     (
         "matmul-compiled",
-        ["--ks", "{K}", "--precisions", "bf16,tf32", "--convolutions", "matmul", "--torch-compile"],
+        ["--convolutions", "matmul", "--torch-compile"],
+        ["--ks", "{K}", "--precisions", "bf16,tf32"],
         140,
     ),
 ]
-#: bench_pack flags of each variant, repeated by the run over all methods.
-SETTINGS = {
-    "native": [],
-    "native-cudnn-benchmark": ["--cudnn-benchmark"],
-    "matmul": ["--convolutions", "matmul"],
-    "matmul-compiled": ["--convolutions", "matmul", "--torch-compile"],
-}
+#: Each variant's flags, repeated by the run over all methods.
+SETTINGS = {name: flags for name, flags, _, _ in VARIANTS}
 
 
 #: Seconds kept for the CUDA tests, which run last: every step before them stops that much early.
@@ -152,10 +149,10 @@ def main() -> None:
     bench += ["--budget", "{BUDGET}"]
     k = str(args.k)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, extra, seconds in VARIANTS:
+        for name, flags, sweep, seconds in VARIANTS:
             path = Path(tmp) / f"{name}.json"
-            extra = [part.replace("{K}", k) for part in extra]
-            run(name, [*bench, *extra, "--json", str(path)], seconds, path)
+            sweep = [part.replace("{K}", k) for part in sweep]
+            run(name, [*bench, *flags, *sweep, "--json", str(path)], seconds, path)
         best = fastest_variant(merged, args.k)
         say(f"fastest at bf16, K = {k}: {best}")
         for precision, seconds in (("bf16", 120), ("tf32", 90)):

@@ -428,6 +428,11 @@ class _Checker:
             raise self.fail(field, f"expected a finite number {relation} {minimum:g}, got {value!r}")
         return float(value)
 
+    def boolean(self, field: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(field, f"expected true or false, got {value!r}")
+        return value
+
     def choice(self, field: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
         if value not in allowed:
             raise self.fail(field, f"got {value!r}; expected one of {', '.join(allowed)}")
@@ -548,9 +553,7 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
 
     precision = check.choice("training.precision", training.get("precision", "fp32"), PRECISIONS)
     convolutions = check.choice("training.convolutions", training.get("convolutions", "native"), CONVOLUTIONS)
-    torch_compile = training.get("torch_compile", False)
-    if not isinstance(torch_compile, bool):
-        raise check.fail("training.torch_compile", f"expected true or false, got {torch_compile!r}")
+    torch_compile = check.boolean("training.torch_compile", training.get("torch_compile", False))
 
     evaluation = check.mapping("evaluation", top.get("evaluation"), _EVALUATION_KEYS)
     preset = check.choice("evaluation.preset", evaluation.get("preset", "paper"), list(PRESETS))
@@ -570,9 +573,7 @@ def parse_study(data: Any, path: str = "<study>") -> Study:
         "evaluation.sklearn_semantics", evaluation.get("sklearn_semantics", "modern"), SKLEARN_SEMANTICS
     )
 
-    save_traversals = evaluation.get("save_traversals", False)
-    if not isinstance(save_traversals, bool):
-        raise check.fail("evaluation.save_traversals", f"expected true or false, got {save_traversals!r}")
+    save_traversals = check.boolean("evaluation.save_traversals", evaluation.get("save_traversals", False))
 
     raw_resources = check.mapping("resources", top.get("resources"), _RESOURCE_KEYS)
     max_concurrent = raw_resources.get("max_concurrent")

@@ -306,20 +306,23 @@ class _Pack:
                         f"{where}: checkpoint has {field_name}={old.get(field_name)!r}, "
                         f"this run has {getattr(config, field_name)!r}; refusing to resume"
                     )
-            for field_name in SPEED_FIELDS:
-                if k == 0 and field_name in old and old[field_name] != getattr(config, field_name):
-                    logger.warning(
-                        "%s: written with %s=%r, resuming with %r (speed and float rounding only; "
-                        "the record shows the new value)",
-                        path,
-                        field_name,
-                        old[field_name],
-                        getattr(config, field_name),
-                    )
             if old.get("resolved_params") != self.params[k]:
                 raise UserError(
                     f"{where}: checkpoint has params {old.get('resolved_params')}, "
                     f"this run has {self.params[k]}"
+                )
+        # Speed settings are the pack's (``pack_key``): one member says what changed.
+        for field_name in SPEED_FIELDS:
+            now = getattr(self.configs[0], field_name)
+            written = saved[0].get(field_name, now)  # older checkpoints may lack a field
+            if written != now:
+                logger.warning(
+                    "%s: written with %s=%r, resuming with %r (speed and float rounding only; "
+                    "the record shows the new value)",
+                    path,
+                    field_name,
+                    written,
+                    now,
                 )
         try:
             self.nets.load_state_tensors(checkpoints.load_tensors(path / "weights.safetensors"))
